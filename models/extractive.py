@@ -1,0 +1,119 @@
+"""Extractive summaries: rank an article's own sentences and pick a non-redundant few."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.embedder import Embedder
+from models.presets import Preset, load_ranking
+from models.results import Summary, SummarySentence
+from models.sentences import Sentence, split_sentences
+
+
+@dataclass(frozen=True)
+class Article:
+    text: str
+    title: str | None = None
+
+
+def lexrank_centrality(similarity: np.ndarray, threshold: float, damping: float) -> np.ndarray:
+    """Stationary distribution of a random walk over the sentence-similarity graph, scaled to max 1."""
+    n = similarity.shape[0]
+    if n == 1:
+        return np.ones(1)
+    graph = np.where(similarity >= threshold, similarity, 0.0)
+    np.fill_diagonal(graph, 0.0)
+    row_sums = graph.sum(axis=1, keepdims=True)
+    # A sentence like no other would be a sink; let it jump uniformly instead.
+    transition = np.divide(graph, row_sums, out=np.full_like(graph, 1.0 / n), where=row_sums > 0)
+    scores = np.full(n, 1.0 / n)
+    for _ in range(50):
+        updated = (1 - damping) / n + damping * transition.T @ scores
+        if np.abs(updated - scores).sum() < 1e-6:
+            scores = updated
+            break
+        scores = updated
+    return scores / scores.max()
+
+
+def sentence_scores(
+    sentences: list[Sentence],
+    vectors: np.ndarray,
+    title_vector: np.ndarray | None,
+    weights: dict[str, float],
+) -> np.ndarray:
+    """Relevance of each sentence in [0, 1]: centrality, lead position and closeness to the title."""
+    centrality = lexrank_centrality(
+        vectors @ vectors.T, weights["lexrank_threshold"], weights["lexrank_damping"]
+    )
+    position = 1.0 / (1.0 + np.arange(len(sentences)) / weights["position_decay"])
+    parts = [(weights["w_centrality"], centrality), (weights["w_position"], position)]
+    if title_vector is not None:
+        parts.append((weights["w_title"], np.clip(vectors @ title_vector, 0.0, 1.0)))
+    total_weight = sum(weight for weight, _ in parts)
+    scores = sum(weight * values for weight, values in parts) / total_weight
+    too_short = np.array([len(s.text.split()) < weights["min_words"] for s in sentences])
+    return np.where(too_short, scores * 0.1, scores)
+
+
+def select_by_mmr(scores: np.ndarray, vectors: np.ndarray, count: int, trade_off: float) -> list[int]:
+    """Maximal marginal relevance: each pick is relevant and unlike the picks before it."""
+    chosen: list[int] = []
+    remaining = list(range(len(scores)))
+    while remaining and len(chosen) < count:
+        if chosen:
+            redundancy = (vectors[remaining] @ vectors[chosen].T).max(axis=1)
+        else:
+            redundancy = np.zeros(len(remaining))
+        marginal = trade_off * scores[remaining] - (1 - trade_off) * redundancy
+        best = remaining[int(np.argmax(marginal))]
+        chosen.append(best)
+        remaining.remove(best)
+    return sorted(chosen)
+
+
+class ExtractiveSummariser:
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.name = f"extractive/{embedder.name}"
+        self.weights = load_ranking()["summary"]
+
+    def summarise(self, text: str, title: str | None, preset: Preset) -> Summary:
+        return self.summarise_many([Article(text, title)], preset)[0]
+
+    def summarise_many(self, articles: list[Article], preset: Preset) -> list[Summary]:
+        """Summaries of several articles with one embedding pass over all their sentences."""
+        split = [split_sentences(article.text) for article in articles]
+        titles = [article.title for article in articles if article.title]
+        vectors = self.embedder.embed([s.text for sentences in split for s in sentences] + titles)
+        title_vectors = iter(vectors[len(vectors) - len(titles) :])
+        summaries = []
+        offset = 0
+        for article, sentences in zip(articles, split, strict=True):
+            article_vectors = vectors[offset : offset + len(sentences)]
+            offset += len(sentences)
+            title_vector = next(title_vectors) if article.title else None
+            summaries.append(self._summarise_split(sentences, article_vectors, title_vector, preset))
+        return summaries
+
+    def _summarise_split(
+        self,
+        sentences: list[Sentence],
+        vectors: np.ndarray,
+        title_vector: np.ndarray | None,
+        preset: Preset,
+    ) -> Summary:
+        if not sentences:
+            return Summary([], preset.name, self.name)
+        scores = sentence_scores(sentences, vectors, title_vector, self.weights)
+        picked = select_by_mmr(scores, vectors, preset.sentences, self.weights["mmr_lambda"])
+        return Summary(
+            [
+                SummarySentence(
+                    sentences[i].text, sentences[i].start, sentences[i].end, round(float(scores[i]), 4)
+                )
+                for i in picked
+            ],
+            preset.name,
+            self.name,
+        )

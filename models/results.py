@@ -1,0 +1,37 @@
+"""Plain result types shared by every summariser and answerer backend."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SummarySentence:
+    text: str
+    # Character offsets into the source text; None for generated (abstractive) text.
+    start: int | None
+    end: int | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    sentences: list[SummarySentence]
+    preset: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer span found in the text; `answer is None` means the text does not say."""
+
+    answer: str | None
+    start: int | None
+    end: int | None
+    score: float
+    context: str | None
+    context_start: int | None
+    context_end: int | None
+    model: str
+
+    @classmethod
+    def none(cls, score: float, model: str) -> "Answer":
+        return cls(None, None, None, score, None, None, None, model)

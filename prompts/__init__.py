@@ -1,0 +1,1 @@
+"""Data, not code: summary presets and ranking weights read by `models.presets`."""

@@ -1,0 +1,27 @@
+from fastapi import APIRouter
+
+from service.api import error_responses
+from service.deps import ArticleDep, ModelsDep, SettingsDep
+from service.operations import answer_question
+from service.schemas import AnswerResponse, QuestionRequest, TextQuestionRequest
+
+router = APIRouter(tags=["answers"])
+
+
+@router.post(
+    "/v1/articles/{article_id}/answers",
+    response_model=AnswerResponse,
+    responses=error_responses(404, 413, 422, 503),
+)
+def answer_about_stored_article(
+    request: QuestionRequest, article: ArticleDep, models: ModelsDep, settings: SettingsDep
+) -> AnswerResponse:
+    answer = answer_question(models, settings, article.text, request.question)
+    return answer.model_copy(update={"article_id": article.id})
+
+
+@router.post("/v1/answers", response_model=AnswerResponse, responses=error_responses(413, 422, 503))
+def answer_about_posted_text(
+    request: TextQuestionRequest, models: ModelsDep, settings: SettingsDep
+) -> AnswerResponse:
+    return answer_question(models, settings, request.text, request.question)

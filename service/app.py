@@ -1,0 +1,43 @@
+"""create_app(settings): wires routers, error handlers, the store and model loading."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from models.registry import Models, load_models
+from service.api import answers, articles, health, summaries
+from service.errors import install_error_handlers
+from service.settings import Settings, get_settings
+from service.store.database import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, models: Models | None = None) -> FastAPI:
+    """The ASGI app. Pass `models` to share already-loaded models (tests, the benchmark)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.sessions = make_session_factory(engine)
+        # Loaded before the first request is accepted: a misconfigured model fails the start, loudly.
+        app.state.models = models or load_models(settings.model_config_for_loading())
+        log.info("precis ready", extra={"database": engine.url.render_as_string(hide_password=True)})
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Precis",
+        version="0.1.0",
+        summary="Article summaries and answers for a news site.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.models = None
+    install_error_handlers(app)
+    for module in (articles, summaries, answers, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,44 @@
+"""Typed FastAPI dependencies for the shared state: settings, store sessions, models."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from models.registry import Models
+from service.errors import ArticleNotFound, NotReady
+from service.settings import Settings
+from service.store.articles import get_article
+from service.store.tables import ArticleRow
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def _models(request: Request) -> Models:
+    models: Models | None = request.app.state.models
+    if models is None:
+        raise NotReady("The models are still loading; try again shortly.")
+    return models
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
+ModelsDep = Annotated[Models, Depends(_models)]
+
+
+def _article(article_id: int, session: SessionDep) -> ArticleRow:
+    article = get_article(session, article_id)
+    if article is None:
+        raise ArticleNotFound(article_id)
+    return article
+
+
+ArticleDep = Annotated[ArticleRow, Depends(_article)]

@@ -1,0 +1,79 @@
+"""One error type per failure a user can see, rendered as {"error": {"code", "message"}}."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class PrecisError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
+class ArticleNotFound(PrecisError):
+    status_code = 404
+    code = "article_not_found"
+
+    def __init__(self, article_id: int) -> None:
+        super().__init__(f"No article with id {article_id}.")
+
+
+class TextTooLong(PrecisError):
+    status_code = 413
+    code = "text_too_long"
+
+    def __init__(self, field: str, length: int, limit: int) -> None:
+        super().__init__(f"The {field} is {length} characters long; the limit is {limit}.")
+
+
+class InvalidInput(PrecisError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotReady(PrecisError):
+    status_code = 503
+    code = "not_ready"
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
+
+
+def _error_body(code: str, message: str, details: object = None) -> dict[str, object]:
+    error: dict[str, object] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def _describe_validation_error(error: RequestValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    if first.get("type") == "json_invalid":
+        return "malformed_json", "The request body is not valid JSON."
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    # pydantic prefixes messages raised by our own validators with "Value error, ".
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return "invalid_input", f"{where}: {message}" if where else message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PrecisError)
+    async def precis_error(_: Request, error: PrecisError) -> JSONResponse:
+        return JSONResponse(_error_body(error.code, error.message), error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        code, message = _describe_validation_error(error)
+        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        return JSONResponse(_error_body(code, message, details), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(_error_body(code, str(error.detail)), error.status_code, headers=error.headers)

@@ -1,0 +1,127 @@
+"""Pydantic request and response models: the OpenAPI contract."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from models.presets import load_presets
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+# The preset names come from prompts/presets.toml so that adding a preset there needs no code change.
+PresetName = Enum("PresetName", {name: name for name in load_presets()}, type=str)  # type: ignore[misc]
+DEFAULT_PRESET = PresetName("medium")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable error code, e.g. article_not_found.")
+    message: str = Field(description="A sentence for humans.")
+    details: list[dict[str, object]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class ArticleIn(BaseModel):
+    title: NonBlank = Field(max_length=1000)
+    text: NonBlank
+    url: str | None = Field(None, max_length=2000)
+    published_at: datetime | None = None
+    source: str | None = Field(None, max_length=200)
+
+
+class ArticleCreated(BaseModel):
+    id: int
+    content_hash: str
+    created: bool = Field(
+        description="False when the same text was stored before; the existing id is returned."
+    )
+
+
+class ArticleListItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    url: str | None
+    source: str | None
+    published_at: datetime | None
+    created_at: datetime
+
+
+class ArticleOut(ArticleListItem):
+    content_hash: str
+    text: str
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleListItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class SummaryRequest(BaseModel):
+    text: NonBlank
+    title: str | None = Field(None, max_length=1000)
+    preset: PresetName = DEFAULT_PRESET  # type: ignore[valid-type]
+
+
+class SummarySentenceOut(BaseModel):
+    text: str
+    start: int | None = Field(description="Character offset into the article text; null for generated text.")
+    end: int | None
+    score: float
+
+
+class SummaryResponse(BaseModel):
+    sentences: list[SummarySentenceOut]
+    preset: str
+    style: str = Field(description="'prose' or 'bullets': how a client should lay the sentences out.")
+    model: str
+    elapsed_ms: float
+    article_id: int | None = None
+
+
+class QuestionRequest(BaseModel):
+    question: NonBlank
+
+
+class TextQuestionRequest(QuestionRequest):
+    text: NonBlank
+
+
+class AnswerResponse(BaseModel):
+    answer: str | None = Field(description="The answer span, or null when the text does not say.")
+    start: int | None = Field(description="Character offset of the answer in the article text.")
+    end: int | None
+    score: float
+    context: str | None = Field(description="The passage the answer was found in.")
+    context_start: int | None
+    context_end: int | None
+    reason: Literal["no_answer"] | None = None
+    model: str
+    elapsed_ms: float
+    article_id: int | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    models: bool
+    store: bool
+    summariser: str | None = None
+    answers: str | None = None

@@ -1,0 +1,39 @@
+"""All configuration, read once from PRECIS_* environment variables, with embedded defaults."""
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.config import ModelConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRECIS_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./precis.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    max_text_chars: int = Field(200_000, ge=1, description="Longest article text accepted (HTTP 413 beyond).")
+    max_question_chars: int = Field(500, ge=1)
+    # None means the bundled all-MiniLM-L6-v2.
+    embedder: str | None = None
+    # A Hugging Face id or local directory; None means the embedded extractive summariser / answer finder.
+    summariser: str | None = None
+    qa_model: str | None = None
+    torch_threads: int | None = Field(None, ge=1)
+
+    def model_config_for_loading(self) -> ModelConfig:
+        return ModelConfig(
+            embedder_path=self.embedder,
+            summariser=self.summariser,
+            qa_model=self.qa_model,
+            torch_threads=self.torch_threads,
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The article store: SQLAlchemy tables and plain repository functions over a session."""

@@ -1,0 +1,157 @@
+"""Every endpoint and every error code, through FastAPI's TestClient with the real models and SQLite."""
+
+from fastapi.testclient import TestClient
+
+
+def _store(client: TestClient, article) -> int:
+    response = client.post(
+        "/v1/articles", json={"title": article.title, "text": article.text, "source": "Gazette"}
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()["id"]
+
+
+def test_store_and_read_an_article(client: TestClient, news) -> None:
+    article = news["harbour_bridge"]
+    response = client.post(
+        "/v1/articles",
+        json={
+            "title": article.title,
+            "text": article.text,
+            "url": "https://example.org/bridge",
+            "published_at": "2026-11-24T18:00:00Z",
+            "source": "Brackwater Gazette",
+        },
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["created"] is True and len(created["content_hash"]) == 64
+    stored = client.get(f"/v1/articles/{created['id']}").json()
+    assert stored["text"] == article.text and stored["title"] == article.title
+    assert stored["source"] == "Brackwater Gazette" and stored["published_at"].startswith("2026-11-24T18:00")
+
+
+def test_same_text_again_returns_the_same_id_without_a_duplicate(client: TestClient, news) -> None:
+    article = news["vaccine_trial"]
+    first = client.post("/v1/articles", json={"title": article.title, "text": article.text})
+    again = client.post("/v1/articles", json={"title": "Another headline", "text": article.text})
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json() == {**first.json(), "created": False}
+    assert client.get("/v1/articles").json()["total"] == 1
+
+
+def test_list_is_paginated_newest_first(client: TestClient, news) -> None:
+    ids = [_store(client, article) for article in news.values()]
+    page = client.get("/v1/articles", params={"limit": 2, "offset": 1}).json()
+    assert page["total"] == len(ids) and page["limit"] == 2 and page["offset"] == 1
+    assert [item["id"] for item in page["items"]] == sorted(ids, reverse=True)[1:3]
+    assert "text" not in page["items"][0]
+
+
+def test_summary_of_a_stored_article(client: TestClient, news) -> None:
+    article = news["harbour_bridge"]
+    article_id = _store(client, article)
+    body = client.get(f"/v1/articles/{article_id}/summary", params={"preset": "short"}).json()
+    assert body["preset"] == "short" and body["style"] == "prose" and body["article_id"] == article_id
+    assert body["model"].startswith("extractive/") and body["elapsed_ms"] > 0
+    assert len(body["sentences"]) == 2
+    for sentence in body["sentences"]:
+        assert article.text[sentence["start"] : sentence["end"]] == sentence["text"]
+
+
+def test_bullets_preset_says_how_to_lay_out(client: TestClient, news) -> None:
+    body = client.post(
+        "/v1/summaries", json={"text": news["football_final"].text, "preset": "bullets"}
+    ).json()
+    assert body["style"] == "bullets" and len(body["sentences"]) == 5
+
+
+def test_summary_of_posted_text_defaults_to_medium(client: TestClient, news) -> None:
+    article = news["vaccine_trial"]
+    body = client.post("/v1/summaries", json={"text": article.text, "title": article.title}).json()
+    assert body["preset"] == "medium" and len(body["sentences"]) == 4 and body["article_id"] is None
+
+
+def test_answer_about_a_stored_article(client: TestClient, news) -> None:
+    article = news["vaccine_trial"]
+    article_id = _store(client, article)
+    body = client.post(f"/v1/articles/{article_id}/answers", json={"question": "Who led the study?"}).json()
+    assert "Kwame Asante" in body["answer"] and body["reason"] is None
+    assert article.text[body["start"] : body["end"]] == body["answer"]
+    assert body["context"] in article.text and body["article_id"] == article_id
+
+
+def test_answer_about_posted_text_and_no_answer(client: TestClient, news) -> None:
+    text = news["football_final"].text
+    found = client.post("/v1/answers", json={"text": text, "question": "Who is the Rovers manager?"}).json()
+    assert "Anna Lindqvist" in found["answer"]
+    missing = client.post("/v1/answers", json={"text": text, "question": "What is the capital of Australia?"})
+    assert missing.status_code == 200
+    assert missing.json()["answer"] is None and missing.json()["reason"] == "no_answer"
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["models"] and ready["store"]
+
+
+def _assert_error(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+def test_unknown_article_is_404(client: TestClient) -> None:
+    _assert_error(client.get("/v1/articles/999"), 404, "article_not_found")
+    _assert_error(client.get("/v1/articles/999/summary"), 404, "article_not_found")
+    _assert_error(
+        client.post("/v1/articles/999/answers", json={"question": "Why?"}), 404, "article_not_found"
+    )
+
+
+def test_text_over_the_limit_is_413(client: TestClient, settings) -> None:
+    too_long = "word " * (settings.max_text_chars // 5 + 1)
+    _assert_error(client.post("/v1/summaries", json={"text": too_long}), 413, "text_too_long")
+    _assert_error(
+        client.post("/v1/answers", json={"text": too_long, "question": "Who?"}), 413, "text_too_long"
+    )
+    _assert_error(client.post("/v1/articles", json={"title": "t", "text": too_long}), 413, "text_too_long")
+
+
+def test_bad_input_is_422(client: TestClient, news) -> None:
+    text = news["football_final"].text
+    _assert_error(client.post("/v1/summaries", json={"text": "   "}), 422, "invalid_input")
+    _assert_error(client.post("/v1/answers", json={"text": text, "question": ""}), 422, "invalid_input")
+    _assert_error(client.post("/v1/summaries", json={"text": text, "preset": "huge"}), 422, "invalid_input")
+    _assert_error(client.post("/v1/articles", json={"text": text}), 422, "invalid_input")
+    _assert_error(client.get("/v1/articles", params={"limit": 0}), 422, "invalid_input")
+    malformed = client.post(
+        "/v1/summaries", content=b'{"text": ', headers={"content-type": "application/json"}
+    )
+    _assert_error(malformed, 422, "malformed_json")
+
+
+def test_models_not_loaded_is_503_with_retry_after(settings, models) -> None:
+    from service.app import create_app
+
+    app = create_app(settings, models)
+    # Outside the lifespan no models are loaded: the state a request meets while the server starts.
+    with TestClient(app) as client:
+        app.state.models = None
+        response = client.post("/v1/summaries", json={"text": "Some text here."})
+        _assert_error(response, 503, "not_ready")
+        assert response.headers["Retry-After"] == "5"
+        assert client.get("/readyz").status_code == 503
+
+
+def test_openapi_documents_the_error_shape(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    summary = spec["paths"]["/v1/articles/{article_id}/summary"]["get"]
+    assert {"200", "404", "413", "422", "503"} <= set(summary["responses"])
+    assert summary["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ErrorResponse"
+    )
+    preset = next(p for p in summary["parameters"] if p["name"] == "preset")
+    assert preset["schema"]["$ref"].endswith("PresetName")
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,97 @@
+"""The `precis` command, run as a user runs it: in a subprocess."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _precis(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PRECIS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def test_help_on_every_command(env) -> None:
+    for command in ([], ["serve"], ["summarise"], ["ask"], ["add"]):
+        result = _precis(*command, "--help", env=env)
+        assert result.returncode == 0 and "usage: precis" in result.stdout
+
+
+def test_summarise_a_file(env, news) -> None:
+    article = news["harbour_bridge"]
+    result = _precis("summarise", str(article.path), "--preset", "short", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["preset"] == "short" and len(summary["sentences"]) == 2
+    assert summary["sentences"][0]["text"] == article.text.split("\n")[0]
+
+
+def test_ask_from_stdin(env, news) -> None:
+    text = news["vaccine_trial"].text
+    found = _precis("ask", "-", "Who led the study?", env=env, stdin=text)
+    assert found.returncode == 0 and "Kwame Asante" in found.stdout
+    missing = _precis("ask", "-", "What is the capital of Australia?", env=env, stdin=text)
+    assert missing.returncode == 0 and "doesn't say" in missing.stdout
+
+
+def test_add_is_idempotent_and_reports_errors(env, news, tmp_path: Path) -> None:
+    path = news["football_final"].path
+    first = json.loads(_precis("add", str(path), env=env).stdout)
+    again = json.loads(_precis("add", str(path), env=env).stdout)
+    assert first["created"] is True and again == {**first, "created": False}
+    missing = _precis("add", str(tmp_path / "nope.txt"), env=env)
+    assert missing.returncode != 0 and "nope.txt" in missing.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_answers_http_requests(env, news) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("precis serve did not become ready")
+        article = news["harbour_bridge"]
+        created = httpx.post(
+            f"{base}/v1/articles", json={"title": article.title, "text": article.text}
+        ).json()
+        summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
+        assert len(summary["sentences"]) == 4
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

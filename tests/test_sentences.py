@@ -1,0 +1,33 @@
+from models.sentences import split_sentences
+
+
+def test_abbreviations_decimals_and_quotes_do_not_split() -> None:
+    text = (
+        "Mr. Smith flew to Washington, D.C. on Monday. The U.S. economy grew 2.5% last year. "
+        '"It\'s a good start," he said. Prices rose to $3.50 a gallon.'
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Mr. Smith flew to Washington, D.C. on Monday.",
+        "The U.S. economy grew 2.5% last year.",
+        '"It\'s a good start," he said.',
+        "Prices rose to $3.50 a gallon.",
+    ]
+
+
+def test_offsets_slice_the_text_back_exactly_across_lines() -> None:
+    text = (
+        "Headline without a stop\n\nFirst paragraph here. Second sentence — with “quotes”.\n"
+        "Café owners agreed."
+    )
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "Headline without a stop",
+        "First paragraph here.",
+        "Second sentence — with “quotes”.",
+        "Café owners agreed.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_blank_text_has_no_sentences() -> None:
+    assert split_sentences(" \n\n \t") == []
