@@ -88,42 +88,60 @@ class AnswerFinder:
         parts = [embedder.name, "bm25", ner.meta.get("name", "ner")]
         self.name = "answers/" + "+".join(parts + ([reader.name] if reader else []))
 
-    def answer(self, text: str, question: str) -> Answer:
+    def answer(self, text: str, question: str, sentence_vectors: np.ndarray | None = None) -> Answer:
+        """The answer span, or Answer.none. `sentence_vectors` (one row per sentence of `text`, as
+        `split_sentences` cuts it) spares the embedding of a stored article's sentences."""
         sentences = split_sentences(text)
         if not sentences:
             return Answer.none(0.0, self.name)
-        passages = self.rank_passages(sentences, question)
+        passages = self.rank_passages(sentences, question, sentence_vectors)
         best = passages[0]
         if best.score < self.weights["no_answer_threshold"]:
             return Answer.none(round(best.score, 4), self.name)
         if self.reader is not None:
             return self._read_span(text, question, passages[0])
-        return self._narrow_to_entity(text, sentences, question, passages)
+        return self._narrow_to_entity(text, question, passages)
 
-    def rank_passages(self, sentences: list[Sentence], question: str) -> list[Passage]:
-        """Every run of up to `window` sentences, best first, scored by meaning and word overlap."""
-        vectors = self.embedder.embed([question] + [s.text for s in sentences])
-        question_vector, sentence_vectors = vectors[0], vectors[1:]
+    def rank_passages(
+        self, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
+    ) -> list[Passage]:
+        """Runs of up to `window` sentences, best first, scored by meaning and word overlap."""
         window = int(self.weights["window"])
         spans = [(i, j) for i in range(len(sentences)) for j in range(i, min(i + window, len(sentences)))]
+        lexical = self._lexical_match([sentences[i : j + 1] for i, j in spans], question)
+        if sentence_vectors is None:
+            # Embedding is the expensive step: embed only the sentences that share the most words
+            # with the question, and score only the passages made of them.
+            shortlist = sorted(self._shortlist(spans, lexical, int(self.weights["shortlist"])))
+            vectors = self.embedder.embed([question] + [sentences[i].text for i in shortlist])
+            question_vector = vectors[0]
+            sentence_vectors = np.zeros((len(sentences), vectors.shape[1]), dtype=vectors.dtype)
+            sentence_vectors[shortlist] = vectors[1:]
+            members = set(shortlist)
+            keep = [k for k, (i, j) in enumerate(spans) if members.issuperset(range(i, j + 1))]
+        else:
+            question_vector = self.embedder.embed([question])[0]
+            keep = list(range(len(spans)))
+        spans, lexical = [spans[k] for k in keep], lexical[keep]
         pooled = np.stack([sentence_vectors[i : j + 1].sum(axis=0) for i, j in spans])
         pooled /= np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-9)
         semantic = pooled @ question_vector
-        lexical = self._lexical_match([sentences[i : j + 1] for i, j in spans], question)
         scores = self.weights["w_semantic"] * semantic + self.weights["w_lexical"] * lexical
         # A longer passage must earn its place: on a tie the single sentence is the sharper context.
         scores -= 0.01 * np.array([j - i for i, j in spans])
         order = np.argsort(-scores, kind="stable")
         return [
-            Passage(
-                spans[k][0],
-                spans[k][1],
-                sentences[spans[k][0]].start,
-                sentences[spans[k][1]].end,
-                float(scores[k]),
-            )
+            Passage(spans[k][0], spans[k][1], sentences[spans[k][0]].start, sentences[spans[k][1]].end,
+                    float(scores[k]))
             for k in order
         ]
+
+    @staticmethod
+    def _shortlist(spans: list[tuple[int, int]], lexical: np.ndarray, size: int) -> set[int]:
+        """The `size` sentences with the best word overlap; on ties the earlier sentence wins."""
+        single = [(float(lexical[k]), -i) for k, (i, j) in enumerate(spans) if i == j]
+        ranked = sorted(range(len(single)), key=lambda i: single[i], reverse=True)
+        return set(ranked[:size]) if size > 0 else set(ranked)
 
     @staticmethod
     def _lexical_match(passages: list[list[Sentence]], question: str) -> np.ndarray:
@@ -147,9 +165,7 @@ class AnswerFinder:
         start, end, _ = found
         return self._make_answer(text, passage.start + start, passage.start + end, passage)
 
-    def _narrow_to_entity(
-        self, text: str, sentences: list[Sentence], question: str, passages: list[Passage]
-    ) -> Answer:
+    def _narrow_to_entity(self, text: str, question: str, passages: list[Passage]) -> Answer:
         labels = expected_entity_labels(question)
         if labels:
             question_words = set(content_words(question))

@@ -25,7 +25,8 @@ def bundled_minilm_path() -> Path:
 
 
 class Embedder:
-    def __init__(self, path: Path | str | None = None, batch_size: int = 64) -> None:
+    # Measured on 2 cores: batches of 8 beat 16-64 (less padding, better cache use).
+    def __init__(self, path: Path | str | None = None, batch_size: int = 8) -> None:
         self.path = Path(path) if path else bundled_minilm_path()
         if not (self.path / "config.json").is_file():
             raise ModelLoadError(

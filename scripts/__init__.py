@@ -1,0 +1,1 @@
+"""Operator tools: benchmarks, evaluation and archive jobs."""
