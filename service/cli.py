@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from models.errors import ModelLoadError
 from models.presets import load_presets
 from service.errors import PrecisError
-from service.logs import configure_logging
+from service.logs import configure_logging, logging_config
 from service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level),
     )
 
 
