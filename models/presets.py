@@ -1,5 +1,6 @@
 """Reads the generation presets and ranking weights that live as data in `prompts/`."""
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,8 +17,24 @@ class Preset:
     generation: dict[str, Any] = field(default_factory=dict)
 
 
+_DATA_FILES = ("presets.toml", "ranking.toml")
+
+
+def _read_text(name: str) -> str:
+    return files("prompts").joinpath(name).read_text(encoding="utf-8")
+
+
 def _read_toml(name: str) -> dict[str, Any]:
-    return tomllib.loads(files("prompts").joinpath(name).read_text(encoding="utf-8"))
+    return tomllib.loads(_read_text(name))
+
+
+@cache
+def data_fingerprint() -> str:
+    """Changes whenever a preset or a ranking weight changes, so results computed before are not reused."""
+    digest = hashlib.sha256()
+    for name in _DATA_FILES:
+        digest.update(_read_text(name).encode("utf-8"))
+    return digest.hexdigest()[:12]
 
 
 @cache

@@ -15,7 +15,7 @@ from models.config import ModelConfig
 from models.embedder import Embedder
 from models.errors import ModelLoadError
 from models.extractive import ExtractiveSummariser
-from models.presets import Preset
+from models.presets import Preset, data_fingerprint
 from models.results import Summary
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,15 @@ class Models:
     summariser: Summariser
     answers: AnswerFinder
     load_seconds: float
+
+    # Versioned ids: the keys of stored results, so that new weights or presets never serve old results.
+    @property
+    def summariser_id(self) -> str:
+        return f"{self.summariser.name}@{data_fingerprint()}"
+
+    @property
+    def answers_id(self) -> str:
+        return f"{self.answers.name}@{data_fingerprint()}"
 
 
 def load_ner() -> Language:

@@ -1,17 +1,29 @@
 """What Precis does, as functions the HTTP API and the CLI both call."""
 
+import hashlib
 import time
+
+from sqlalchemy.orm import Session
 
 from models.presets import load_presets
 from models.registry import Models
 from service.errors import TextTooLong
 from service.schemas import AnswerResponse, SummaryResponse, SummarySentenceOut
 from service.settings import Settings
+from service.store import cache
+from service.store.tables import ArticleRow
+
+# Per-request fields; everything else in a response is determined by the cache key and is stored.
+_NOT_STORED = {"elapsed_ms", "cached", "article_id"}
 
 
 def check_length(field: str, value: str, limit: int) -> None:
     if len(value) > limit:
         raise TextTooLong(field, len(value), limit)
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
 
 
 def summarise_text(
@@ -29,8 +41,33 @@ def summarise_text(
         preset=summary.preset,
         style=preset.style,
         model=summary.model,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        elapsed_ms=_elapsed_ms(started),
     )
+
+
+def summary_etag(article: ArticleRow, models: Models, preset_name: str) -> str:
+    """Known before any work is done, so a client's If-None-Match can be answered at once."""
+    key = f"{article.content_hash}|{models.summariser_id}|{preset_name}"
+    return '"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+def summarise_article(
+    session: Session, models: Models, settings: Settings, article: ArticleRow, preset_name: str
+) -> SummaryResponse:
+    """The stored summary when there is one; otherwise computes it and stores it."""
+    started = time.perf_counter()
+    stored = cache.get_summary(session, article.content_hash, models.summariser_id, preset_name)
+    if stored is not None:
+        return SummaryResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
+    summary = summarise_text(models, settings, article.text, article.title, preset_name)
+    cache.put_summary(
+        session,
+        article.content_hash,
+        models.summariser_id,
+        preset_name,
+        summary.model_dump(exclude=_NOT_STORED),
+    )
+    return summary.model_copy(update={"article_id": article.id})
 
 
 def answer_question(models: Models, settings: Settings, text: str, question: str) -> AnswerResponse:
@@ -48,5 +85,21 @@ def answer_question(models: Models, settings: Settings, text: str, question: str
         context_end=answer.context_end,
         reason=None if answer.answer is not None else "no_answer",
         model=answer.model,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        elapsed_ms=_elapsed_ms(started),
     )
+
+
+def answer_about_article(
+    session: Session, models: Models, settings: Settings, article: ArticleRow, question: str
+) -> AnswerResponse:
+    """The stored answer to this question (up to case and spacing) when there is one; otherwise computes it."""
+    check_length("question", question, settings.max_question_chars)
+    started = time.perf_counter()
+    stored = cache.get_answer(session, article.content_hash, models.answers_id, question)
+    if stored is not None:
+        return AnswerResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
+    answer = answer_question(models, settings, article.text, question)
+    cache.put_answer(
+        session, article.content_hash, models.answers_id, question, answer.model_dump(exclude=_NOT_STORED)
+    )
+    return answer.model_copy(update={"article_id": article.id})

@@ -90,6 +90,7 @@ class SummaryResponse(BaseModel):
     style: str = Field(description="'prose' or 'bullets': how a client should lay the sentences out.")
     model: str
     elapsed_ms: float
+    cached: bool = Field(False, description="True when served from the store without running a model.")
     article_id: int | None = None
 
 
@@ -112,6 +113,7 @@ class AnswerResponse(BaseModel):
     reason: Literal["no_answer"] | None = None
     model: str
     elapsed_ms: float
+    cached: bool = Field(False, description="True when served from the store without running a model.")
     article_id: int | None = None
 
 

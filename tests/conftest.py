@@ -1,11 +1,14 @@
 """Shared fixtures: the real models are loaded once per test session."""
 
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
 
 from models.config import ModelConfig
 from models.registry import Models, load_models
@@ -44,6 +47,34 @@ def news() -> dict[str, NewsArticle]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path / 'precis.db'}", max_text_chars=20_000)
+
+
+def _throwaway_postgres_database() -> Iterator[str]:
+    """A new, empty database on the server named by PRECIS_TEST_POSTGRES_URL, dropped afterwards."""
+    server_url = os.environ.get("PRECIS_TEST_POSTGRES_URL")
+    if not server_url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: PRECIS_TEST_POSTGRES_URL is not set")
+        pytest.skip("PRECIS_TEST_POSTGRES_URL is not set")
+    name = f"precis_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each store test runs against both databases Precis supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'precis.db'}"
+    else:
+        yield from _throwaway_postgres_database()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 from fastapi import APIRouter
 
 from service.api import error_responses
-from service.deps import ArticleDep, ModelsDep, SettingsDep
-from service.operations import answer_question
+from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
+from service.operations import answer_about_article, answer_question
 from service.schemas import AnswerResponse, QuestionRequest, TextQuestionRequest
 
 router = APIRouter(tags=["answers"])
@@ -14,10 +14,13 @@ router = APIRouter(tags=["answers"])
     responses=error_responses(404, 413, 422, 503),
 )
 def answer_about_stored_article(
-    request: QuestionRequest, article: ArticleDep, models: ModelsDep, settings: SettingsDep
+    request: QuestionRequest,
+    article: ArticleDep,
+    models: ModelsDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> AnswerResponse:
-    answer = answer_question(models, settings, article.text, request.question)
-    return answer.model_copy(update={"article_id": article.id})
+    return answer_about_article(session, models, settings, article, request.question)
 
 
 @router.post("/v1/answers", response_model=AnswerResponse, responses=error_responses(413, 422, 503))

@@ -1,26 +1,40 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Response, status
 
 from service.api import error_responses
-from service.deps import ArticleDep, ModelsDep, SettingsDep
-from service.operations import summarise_text
+from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
+from service.operations import summarise_article, summarise_text, summary_etag
 from service.schemas import DEFAULT_PRESET, PresetName, SummaryRequest, SummaryResponse
 
 router = APIRouter(tags=["summaries"])
+
+# The ETag is a hash of the article text, model version and preset, so a cached copy is valid as long as the
+# article is; max-age still bounds how long a browser or CDN keeps it without asking.
+CACHE_CONTROL = "public, max-age=3600"
 
 
 @router.get(
     "/v1/articles/{article_id}/summary",
     response_model=SummaryResponse,
-    responses=error_responses(404, 413, 422, 503),
+    responses={
+        304: {"description": "The client's copy (If-None-Match) is current."},
+        **error_responses(404, 413, 422, 503),
+    },
 )
 def summarise_stored_article(
     article: ArticleDep,
     models: ModelsDep,
+    session: SessionDep,
     settings: SettingsDep,
+    response: Response,
     preset: PresetName = DEFAULT_PRESET,  # type: ignore[valid-type]
-) -> SummaryResponse:
-    summary = summarise_text(models, settings, article.text, article.title, preset.value)
-    return summary.model_copy(update={"article_id": article.id})
+    if_none_match: str | None = Header(None),
+) -> SummaryResponse | Response:
+    etag = summary_etag(article, models, preset.value)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    response.headers.update(headers)
+    return summarise_article(session, models, settings, article, preset.value)
 
 
 @router.post("/v1/summaries", response_model=SummaryResponse, responses=error_responses(413, 422, 503))

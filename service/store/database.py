@@ -1,27 +1,48 @@
-"""Engine and session factory for any SQLAlchemy URL (SQLite by default)."""
+"""Engine and session factory for any SQLAlchemy URL (SQLite by default, PostgreSQL via psycopg)."""
 
-from sqlalchemy import Engine, create_engine, event
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.store.tables import Base
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Any constant will do: it only has to be the same for every Precis process sharing a PostgreSQL database.
+_MIGRATION_LOCK_ID = 0x50524543
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed while a writer commits; busy_timeout makes writers queue instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def create_engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Brings the schema to the newest migration; safe when several processes start at once."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine_for(url)
+    upgrade_schema(engine)
     return engine
 
 

@@ -1,6 +1,9 @@
-from datetime import UTC, datetime
+"""The store's tables. The schema itself is created and changed by the Alembic migrations beside this file."""
 
-from sqlalchemy import DateTime, Integer, String, Text
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -8,7 +11,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -21,5 +24,34 @@ class ArticleRow(Base):
     text: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     source: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class SummaryRow(Base):
+    """A computed summary, keyed by what determines it: the text, the model (with its version) and the preset."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (UniqueConstraint("content_hash", "model", "preset", name="uq_summaries_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(300))
+    preset: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class AnswerRow(Base):
+    """A computed answer, keyed by the text, the model (with its version) and a hash of the normalised question."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("content_hash", "model", "question_hash", name="uq_answers_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(300))
+    question_hash: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
