@@ -83,6 +83,10 @@ class ExtractiveSummariser:
 
     def summarise_many(self, articles: list[Article], preset: Preset) -> list[Summary]:
         """Summaries of several articles with one embedding pass over all their sentences."""
+        return [by_preset[0] for by_preset in self.summarise_each(articles, [preset])]
+
+    def summarise_each(self, articles: list[Article], presets: list[Preset]) -> list[list[Summary]]:
+        """For each article, one summary per preset; the sentences are embedded once for all presets."""
         split = [split_sentences(article.text) for article in articles]
         titles = [article.title for article in articles if article.title]
         vectors = self.embedder.embed([s.text for sentences in split for s in sentences] + titles)
@@ -93,7 +97,9 @@ class ExtractiveSummariser:
             article_vectors = vectors[offset : offset + len(sentences)]
             offset += len(sentences)
             title_vector = next(title_vectors) if article.title else None
-            summaries.append(self._summarise_split(sentences, article_vectors, title_vector, preset))
+            summaries.append(
+                [self._summarise_split(sentences, article_vectors, title_vector, preset) for preset in presets]
+            )
         return summaries
 
     def _summarise_split(

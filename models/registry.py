@@ -58,6 +58,15 @@ def load_ner() -> Language:
         ) from error
 
 
+def check_config(config: ModelConfig) -> None:
+    """Cheap checks that every configured model can be found, so a bad setting fails before a server starts."""
+    from models.hub import check_available
+
+    for setting, value in (("PRECIS_SUMMARISER", config.summariser), ("PRECIS_QA_MODEL", config.qa_model)):
+        if value:
+            check_available(setting, value)
+
+
 def load_models(config: ModelConfig) -> Models:
     started = time.perf_counter()
     transformers.utils.logging.disable_progress_bar()

@@ -5,12 +5,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models, load_models
-from service.api import answers, articles, health, summaries
+from service.api import answers, articles, health, related, summaries
 from service.errors import install_error_handlers
 from service.settings import Settings, get_settings
 from service.store.database import make_engine, make_session_factory
+from service.web import pages
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     app.state.settings = settings
     app.state.models = None
     install_error_handlers(app)
-    for module in (articles, summaries, answers, health):
+    for module in (articles, summaries, answers, related, health):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

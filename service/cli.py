@@ -3,6 +3,8 @@
 import argparse
 import json
 import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,8 @@ from service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from models.registry import Models
+    from service.ingest.load import IngestReport
+    from service.ingest.sources import Record
 
 
 def _read_input(source: str) -> str:
@@ -43,6 +47,9 @@ def _print_json(model: BaseModel) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    from models.registry import check_config
+
+    check_config(settings.model_config_for_loading())
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -78,25 +85,95 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
         print(f"\n{answer.context}")
 
 
-def cmd_add(args: argparse.Namespace, settings: Settings) -> None:
-    from service.schemas import ArticleIn
-    from service.store.articles import add_article
+def _store(settings: Settings, records: Iterable["Record"]) -> "IngestReport":
+    from service.ingest.load import store_records
     from service.store.database import make_engine, make_session_factory
 
-    raw = _read_input(args.file)
-    if args.file.endswith(".json"):
-        article = ArticleIn.model_validate_json(raw)
-    else:
-        title, text = _split_title(raw, args.title)
-        if title is None:
-            raise PrecisError("No title: give --title, or put the headline on the file's first line.")
-        article = ArticleIn(title=title, text=text, url=args.url, source=args.source)
-    from service.operations import check_length
-
-    check_length("text", article.text, settings.max_text_chars)
     with make_session_factory(make_engine(settings.database_url))() as session:
-        row, created = add_article(session, article)
-    print(json.dumps({"id": row.id, "content_hash": row.content_hash, "created": created}))
+        return store_records(session, records, settings.max_text_chars)
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> None:
+    from service.ingest.sources import page_fields, read_records, record_from_fields
+
+    if args.file == "-" or Path(args.file).suffix.lower() in {".txt", ".html", ".htm"}:
+        content = _read_input(args.file)
+        is_html = args.html or Path(args.file).suffix.lower() in {".html", ".htm"}
+        fields = {"title": args.title, "text": content} if args.title and not is_html else page_fields(content, is_html)
+        overrides = {"title": args.title, "url": args.url, "source": args.source}
+        records = [record_from_fields(args.file, fields | {k: v for k, v in overrides.items() if v})]
+    else:
+        records = list(read_records(Path(args.file)))
+    report = _store(settings, records)
+    for location, reason in report.skipped:
+        print(f"{location}: {reason}", file=sys.stderr)
+    for article_id in report.added + report.already_stored:
+        print(json.dumps({"id": article_id, "created": article_id in report.added}))
+    if report.skipped:
+        sys.exit(1)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
+    from tqdm import tqdm
+
+    from service.ingest.sources import read_records
+
+    path = Path(args.path)
+    if not path.exists():
+        raise PrecisError(f"{path} does not exist.")
+    records = tqdm(read_records(path), desc="ingest", unit=" records", disable=None)
+    report = _store(settings, records)
+    for location, reason in report.skipped:
+        print(f"skipped {location}: {reason}", file=sys.stderr)
+    print(
+        f"added {len(report.added)}, already stored {len(report.already_stored)}, skipped {len(report.skipped)}"
+    )
+
+
+def _date(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _presets(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(load_presets()))
+    if unknown or not names:
+        choices = ", ".join(load_presets())
+        raise argparse.ArgumentTypeError(f"unknown preset {', '.join(unknown)}; choose from {choices}")
+    return names
+
+
+def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
+    from scripts.presummarise import BatchPlan, run_batch
+    from service.store.database import make_engine, make_session_factory
+
+    plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
+    if args.engine == "ray":
+        from scripts.presummarise_ray import run_batch_on_ray
+
+        report = run_batch_on_ray(settings, plan)
+    else:
+        from service.related import store_missing_vectors
+
+        sessions = make_session_factory(make_engine(settings.database_url))
+        models = _load_models(settings)
+        report = run_batch(sessions, models, plan)
+        # Related-article vectors as well, so that no reader's request has to fill them in.
+        with sessions() as session:
+            print(f"stored {store_missing_vectors(session, models)} article vectors for related articles")
+    rate = report.articles / report.seconds if report.seconds else 0.0
+    stored = ", ".join(f"{preset} {count}" for preset, count in report.stored.items())
+    print(
+        f"stored {report.total} summaries ({stored}) for {report.articles} articles "
+        f"in {report.seconds:.1f} s, {rate:.1f} articles/s"
+    )
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> None:
+    from scripts.evaluate import run
+
+    run(args, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,14 +204,47 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the API's JSON response")
     ask.set_defaults(handler=cmd_ask)
 
-    add = commands.add_parser(
-        "add", help="store an article (a .json ArticleIn, or text with the headline first)"
-    )
-    add.add_argument("file", help="a .json file, a text file, or - for stdin")
+    add = commands.add_parser("add", help="store one article: text (headline first), HTML, or JSON")
+    add.add_argument("file", help="a .txt, .html or .json file, or - for stdin")
     add.add_argument("--title", help="the headline, if the file holds only the body")
+    add.add_argument("--html", action="store_true", help="stdin holds an HTML page")
     add.add_argument("--url")
     add.add_argument("--source")
     add.set_defaults(handler=cmd_add)
+
+    evaluate = commands.add_parser("eval", help="measure summary and answer quality against baselines")
+    evaluations = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    eval_summaries = evaluations.add_parser(
+        "summaries", help="ROUGE on CNN/DailyMail articles vs LEAD-3, LexRank, TextRank"
+    )
+    eval_summaries.add_argument("--preset", default="medium", choices=sorted(load_presets()))
+    eval_answers = evaluations.add_parser("answers", help="EM/F1 and answer-sentence recall on SQuAD vs BM25")
+    eval_answers.add_argument("--seed", type=int, default=0, help="which random sample of questions")
+    for sub, what, limit in ((eval_summaries, "summaries", None), (eval_answers, "answers", 1000)):
+        sub.add_argument("--limit", type=int, default=limit, help=f"how many items (default: {limit or 'all'})")
+        sub.add_argument("--data", type=Path, help="another data file (default: the one in ../shared/eval)")
+        sub.add_argument("--output", type=Path, default=Path(f"eval-{what}.json"), help="the JSON report")
+        sub.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+        sub.set_defaults(handler=cmd_eval)
+
+    ingest = commands.add_parser("ingest", help="store many articles: JSONL, CSV, or a folder of .html/.txt")
+    ingest.add_argument("path", help="a .jsonl or .csv file, or a folder of .html / .txt pages")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    batch = commands.add_parser("batch", help="pre-summarise every stored article lacking a stored summary")
+    batch.add_argument(
+        "--presets", type=_presets, default=list(load_presets()), help="comma-separated (default: all presets)"
+    )
+    batch.add_argument("--since", type=_date, help="only articles published on or after this date (ISO 8601)")
+    batch.add_argument("--limit", type=int, help="at most this many articles per preset in this run")
+    batch.add_argument("--chunk-size", type=int, default=32, help="articles per transaction (default 32)")
+    batch.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process; ray: Ray Data workers (PRECIS_RAY_ADDRESS, or a local Ray)",
+    )
+    batch.set_defaults(handler=cmd_batch)
     return parser
 
 
@@ -150,6 +260,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"precis: invalid input: {error.errors()[0]['msg']}")
     except OSError as error:
         sys.exit(f"precis: {error}")
+    except KeyboardInterrupt:
+        # Whatever was committed stays; the chunk in flight was rolled back and will be redone next run.
+        sys.exit("precis: interrupted; run the same command again to continue")
 
 
 if __name__ == "__main__":

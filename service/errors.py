@@ -1,5 +1,8 @@
 """One error type per failure a user can see, rendered as {"error": {"code", "message"}}."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -37,6 +40,11 @@ class InvalidInput(PrecisError):
     code = "invalid_input"
 
 
+class UnreadableArticle(PrecisError):
+    status_code = 422
+    code = "unreadable_article"
+
+
 class NotReady(PrecisError):
     status_code = 503
     code = "not_ready"
@@ -52,14 +60,13 @@ def _error_body(code: str, message: str, details: object = None) -> dict[str, ob
     return {"error": error}
 
 
-def _describe_validation_error(error: RequestValidationError) -> tuple[str, str]:
-    first = error.errors()[0]
-    if first.get("type") == "json_invalid":
-        return "malformed_json", "The request body is not valid JSON."
+def describe_validation_errors(errors: Sequence[Any]) -> str:
+    """The first problem pydantic found, as one line a person can act on."""
+    first = errors[0]
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
     # pydantic prefixes messages raised by our own validators with "Value error, ".
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return "invalid_input", f"{where}: {message}" if where else message
+    return f"{where}: {message}" if where else message
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -69,7 +76,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        code, message = _describe_validation_error(error)
+        malformed = error.errors()[0].get("type") == "json_invalid"
+        code = "malformed_json" if malformed else "invalid_input"
+        message = "The request body is not valid JSON." if malformed else describe_validation_errors(error.errors())
         details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         return JSONResponse(_error_body(code, message, details), 422)
 

@@ -32,7 +32,8 @@ def logging_config(level: str) -> dict[str, Any]:
             "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
-        "loggers": {
+        # Alembic narrates every start at INFO; its warnings are what an operator needs.
+        "loggers": {"alembic": {"level": "WARNING"}} | {
             name: {"handlers": [], "propagate": True}
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },

@@ -2,11 +2,13 @@
 
 import hashlib
 import time
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from models.presets import load_presets
 from models.registry import Models
+from models.results import Summary
 from service.errors import TextTooLong
 from service.schemas import AnswerResponse, SummaryResponse, SummarySentenceOut
 from service.settings import Settings
@@ -30,19 +32,24 @@ def summarise_text(
     models: Models, settings: Settings, text: str, title: str | None, preset_name: str
 ) -> SummaryResponse:
     check_length("text", text, settings.max_text_chars)
-    preset = load_presets()[preset_name]
     started = time.perf_counter()
-    summary = models.summariser.summarise(text, title, preset)
+    summary = models.summariser.summarise(text, title, load_presets()[preset_name])
+    return summary_response(summary, _elapsed_ms(started))
+
+
+def summary_response(summary: Summary, elapsed_ms: float) -> SummaryResponse:
     return SummaryResponse(
-        sentences=[
-            SummarySentenceOut(text=s.text, start=s.start, end=s.end, score=s.score)
-            for s in summary.sentences
-        ],
+        sentences=[SummarySentenceOut(text=s.text, start=s.start, end=s.end, score=s.score) for s in summary.sentences],
         preset=summary.preset,
-        style=preset.style,
+        style=load_presets()[summary.preset].style,
         model=summary.model,
-        elapsed_ms=_elapsed_ms(started),
+        elapsed_ms=elapsed_ms,
     )
+
+
+def stored_payload(response: SummaryResponse | AnswerResponse) -> dict[str, Any]:
+    """What is kept in the store: the response without its per-request fields."""
+    return response.model_dump(exclude=_NOT_STORED)
 
 
 def summary_etag(article: ArticleRow, models: Models, preset_name: str) -> str:
@@ -65,7 +72,7 @@ def summarise_article(
         article.content_hash,
         models.summariser_id,
         preset_name,
-        summary.model_dump(exclude=_NOT_STORED),
+        stored_payload(summary),
     )
     return summary.model_copy(update={"article_id": article.id})
 
@@ -99,7 +106,5 @@ def answer_about_article(
     if stored is not None:
         return AnswerResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
     answer = answer_question(models, settings, article.text, question)
-    cache.put_answer(
-        session, article.content_hash, models.answers_id, question, answer.model_dump(exclude=_NOT_STORED)
-    )
+    cache.put_answer(session, article.content_hash, models.answers_id, question, stored_payload(answer))
     return answer.model_copy(update={"article_id": article.id})

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from models.presets import load_presets
 
@@ -33,11 +33,34 @@ class ErrorResponse(BaseModel):
 
 
 class ArticleIn(BaseModel):
+    """An article as it is stored."""
+
     title: NonBlank = Field(max_length=1000)
     text: NonBlank
     url: str | None = Field(None, max_length=2000)
     published_at: datetime | None = None
     source: str | None = Field(None, max_length=200)
+
+
+class ArticleSubmission(BaseModel):
+    """Either `{title, text}` or `{html}` (the page; its title and main text are extracted), plus metadata.
+
+    Metadata given here wins over what is found in the page."""
+
+    title: NonBlank | None = Field(None, max_length=1000)
+    text: NonBlank | None = None
+    html: NonBlank | None = None
+    url: str | None = Field(None, max_length=2000)
+    published_at: datetime | None = None
+    source: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _text_or_html(self) -> "ArticleSubmission":
+        if self.html is None and (self.title is None or self.text is None):
+            raise ValueError("give either title and text, or html")
+        if self.html is not None and self.text is not None:
+            raise ValueError("give either text or html, not both")
+        return self
 
 
 class ArticleCreated(BaseModel):
@@ -69,6 +92,20 @@ class ArticlePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class RelatedArticle(BaseModel):
+    id: int
+    title: str
+    source: str | None
+    published_at: datetime | None
+    score: float = Field(description="Cosine similarity of the two articles' headline-and-lead vectors, -1 to 1.")
+
+
+class RelatedArticles(BaseModel):
+    article_id: int
+    items: list[RelatedArticle] = Field(description="The closest stored articles, best first; never the article.")
+    model: str
 
 
 class SummaryRequest(BaseModel):

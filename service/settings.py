@@ -18,12 +18,18 @@ class Settings(BaseSettings):
     log_level: str = "info"
     max_text_chars: int = Field(200_000, ge=1, description="Longest article text accepted (HTTP 413 beyond).")
     max_question_chars: int = Field(500, ge=1)
+    # Pages carry far more markup than story: the text limit applies again to what is extracted.
+    max_html_chars: int = Field(5_000_000, ge=1)
     # None means the bundled all-MiniLM-L6-v2.
     embedder: str | None = None
     # A Hugging Face id or local directory; None means the embedded extractive summariser / answer finder.
     summariser: str | None = None
     qa_model: str | None = None
     torch_threads: int | None = Field(None, ge=1)
+    # `precis batch --engine ray`: an existing cluster ("ray://host:10001" or "auto"); None starts Ray locally.
+    ray_address: str | None = None
+    # Ray actors for the batch; None means one per CPU in the cluster.
+    ray_workers: int | None = Field(None, ge=1)
 
     def model_config_for_loading(self) -> ModelConfig:
         return ModelConfig(

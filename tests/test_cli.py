@@ -95,3 +95,16 @@ def test_serve_answers_http_requests(env, news) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_refuses_a_missing_model_in_one_sentence(env) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(_free_port())],
+        env={**env, "PRECIS_QA_MODEL": "/nonexistent/reader"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "precis: PRECIS_QA_MODEL: cannot load '/nonexistent/reader': no local directory of that name and not "
+        "in the Hugging Face cache (this machine has no network)."
+    ]

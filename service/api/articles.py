@@ -1,9 +1,11 @@
 from fastapi import APIRouter, Query, Response, status
 
 from service.api import error_responses
-from service.deps import ArticleDep, SessionDep, SettingsDep
+from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
+from service.ingest.sources import article_from_submission
 from service.operations import check_length
-from service.schemas import ArticleCreated, ArticleIn, ArticleListItem, ArticleOut, ArticlePage
+from service.related import store_vectors
+from service.schemas import ArticleCreated, ArticleListItem, ArticleOut, ArticlePage, ArticleSubmission
 from service.store.articles import add_article, list_articles
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -15,14 +17,19 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
     response_model=ArticleCreated,
     responses={
         200: {"model": ArticleCreated, "description": "The same text was already stored."},
-        **error_responses(413, 422),
+        **error_responses(413, 422, 503),
     },
 )
 def create_article(
-    article: ArticleIn, session: SessionDep, settings: SettingsDep, response: Response
+    submission: ArticleSubmission, session: SessionDep, settings: SettingsDep, models: ModelsDep, response: Response
 ) -> ArticleCreated:
+    if submission.html is not None:
+        check_length("html", submission.html, settings.max_html_chars)
+    article = article_from_submission(submission)
     check_length("text", article.text, settings.max_text_chars)
     row, created = add_article(session, article)
+    # Now, while the article is at hand, so that its related-articles list is instant.
+    store_vectors(session, models, [row])
     if not created:
         response.status_code = status.HTTP_200_OK
     return ArticleCreated(id=row.id, content_hash=row.content_hash, created=created)
@@ -33,8 +40,9 @@ def read_articles(
     session: SessionDep,
     limit: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0),
+    q: str | None = Query(None, max_length=200, description="Only articles whose title contains this text."),
 ) -> ArticlePage:
-    rows, total = list_articles(session, limit, offset)
+    rows, total = list_articles(session, limit, offset, q)
     return ArticlePage(
         items=[ArticleListItem.model_validate(row) for row in rows], total=total, limit=limit, offset=offset
     )

@@ -2,8 +2,9 @@
 
 import hashlib
 import unicodedata
+from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,9 +39,27 @@ def get_article(session: Session, article_id: int) -> ArticleRow | None:
     return session.get(ArticleRow, article_id)
 
 
-def list_articles(session: Session, limit: int, offset: int) -> tuple[list[ArticleRow], int]:
-    rows = session.scalars(
-        select(ArticleRow).order_by(ArticleRow.id.desc()).limit(limit).offset(offset)
-    ).all()
-    total = session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+def get_articles(session: Session, article_ids: Sequence[int]) -> list[ArticleRow]:
+    """The stored articles among these ids, in the order given."""
+    rows = {row.id: row for row in session.scalars(select(ArticleRow).where(ArticleRow.id.in_(article_ids)))}
+    return [rows[article_id] for article_id in article_ids if article_id in rows]
+
+
+def _title_contains(words: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match on the headline (ILIKE on PostgreSQL, lower() LIKE on SQLite, where only
+    ASCII letters fold); % and _ in what a reader typed match themselves."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ArticleRow.title.ilike(f"%{escaped}%", escape="\\")
+
+
+def list_articles(
+    session: Session, limit: int, offset: int, title_search: str | None = None
+) -> tuple[list[ArticleRow], int]:
+    """Newest first; with `title_search`, only articles whose headline contains it."""
+    query = select(ArticleRow)
+    words = (title_search or "").strip()
+    if words:
+        query = query.where(_title_contains(words))
+    rows = session.scalars(query.order_by(ArticleRow.id.desc()).limit(limit).offset(offset)).all()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return list(rows), total

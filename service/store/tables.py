@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -54,4 +54,17 @@ class AnswerRow(Base):
     question_hash: Mapped[str] = mapped_column(String(64))
     question: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ArticleVectorRow(Base):
+    """An article's MiniLM vector (headline + lead) for related articles, keyed like the caches: by the text and
+    the versioned model, so a new embedder computes new vectors instead of mixing two vector spaces."""
+
+    __tablename__ = "article_vectors"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    # float32, little-endian: 1.5 KB for MiniLM's 384 dimensions, the same bytes on SQLite and PostgreSQL.
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

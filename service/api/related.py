@@ -1,0 +1,19 @@
+from fastapi import APIRouter, Query
+
+from service.api import error_responses
+from service.deps import ArticleDep, ModelsDep, SessionDep
+from service.related import related_articles
+from service.schemas import RelatedArticles
+
+router = APIRouter(tags=["articles"])
+
+
+@router.get(
+    "/v1/articles/{article_id}/related",
+    response_model=RelatedArticles,
+    responses=error_responses(404, 422, 503),
+)
+def read_related_articles(
+    article: ArticleDep, models: ModelsDep, session: SessionDep, limit: int = Query(5, ge=1, le=50)
+) -> RelatedArticles:
+    return related_articles(session, models, article, limit)

@@ -1,0 +1,1 @@
+"""Getting articles into Precis: reading record files and extracting stories from HTML pages."""

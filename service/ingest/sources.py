@@ -1,0 +1,151 @@
+"""Reads articles from files: JSONL, CSV, JSON, or .html / .txt pages (or a folder of them).
+
+Bad records are reported with their location, not fatal."""
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from service.errors import UnreadableArticle, describe_validation_errors
+from service.ingest.extract import extract_article
+from service.ingest.plaintext import extract_text_article
+from service.schemas import ArticleIn, ArticleSubmission
+
+PAGE_SUFFIXES = {".html", ".htm", ".txt"}
+# A page whose "story" is shorter than this is navigation or an index page, not an article.
+MIN_EXTRACTED_WORDS = 15
+
+
+class RecordError(UnreadableArticle):
+    """A record that cannot become an article; the message says why, for a human."""
+
+
+@dataclass(frozen=True)
+class Record:
+    location: str  # "file:line" or "file", for error reports
+    article: ArticleIn | None
+    error: str | None = None
+
+
+def article_from_submission(submission: ArticleSubmission) -> ArticleIn:
+    """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones."""
+    if submission.html is None:
+        return ArticleIn.model_validate(submission.model_dump(exclude={"html"}))
+    extracted = extract_article(submission.html, submission.url)
+    if extracted is None or len(extracted.text.split()) < MIN_EXTRACTED_WORDS:
+        raise RecordError("no article text could be extracted from the HTML")
+    title = submission.title or extracted.title
+    if not title:
+        raise RecordError("the page has no title; give one")
+    return ArticleIn(
+        title=title,
+        text=extracted.text,
+        url=submission.url,
+        published_at=submission.published_at or extracted.published_at,
+        source=submission.source or extracted.source,
+    )
+
+
+def record_from_fields(location: str, fields: Mapping[str, Any]) -> Record:
+    """A record from ArticleSubmission-shaped fields; empty fields count as absent (CSV cells)."""
+    try:
+        cleaned = {key: value for key, value in fields.items() if value not in (None, "")}
+        return Record(location, article_from_submission(ArticleSubmission.model_validate(cleaned)))
+    except ValidationError as error:
+        return Record(location, None, describe_validation_errors(error.errors()))
+    except RecordError as error:
+        return Record(location, None, str(error))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RecordError(f"not UTF-8 text (byte {error.start})") from error
+
+
+def _read_jsonl(path: Path) -> Iterator[Record]:
+    for number, line in enumerate(io.StringIO(_read_text(path)), start=1):
+        if not line.strip():
+            continue
+        location = f"{path}:{number}"
+        try:
+            fields = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Record(location, None, f"not JSON: {error.msg}")
+            continue
+        if not isinstance(fields, dict):
+            yield Record(location, None, "a line must hold a JSON object")
+            continue
+        yield record_from_fields(location, fields)
+
+
+def _read_csv(path: Path) -> Iterator[Record]:
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
+    for row in reader:
+        # line_num is where the row ended; a quoted field can span lines.
+        yield record_from_fields(f"{path}:{reader.line_num}", row)
+
+
+def _read_json(path: Path) -> Iterator[Record]:
+    try:
+        content = json.loads(_read_text(path))
+    except json.JSONDecodeError as error:
+        yield Record(str(path), None, f"not JSON: {error.msg}")
+        return
+    items = content if isinstance(content, list) else [content]
+    for number, fields in enumerate(items, start=1):
+        location = f"{path}[{number}]" if isinstance(content, list) else str(path)
+        if isinstance(fields, dict):
+            yield record_from_fields(location, fields)
+        else:
+            yield Record(location, None, "expected a JSON object")
+
+
+def page_fields(content: str, is_html: bool) -> dict[str, str | None]:
+    """A single page: HTML to extract from, or text (a clean article or a page's text with its furniture)."""
+    if is_html:
+        return {"html": content}
+    extracted = extract_text_article(content)
+    if extracted is None:
+        raise RecordError("no article text found: the file has no paragraphs of prose")
+    return {"title": extracted.title, "text": extracted.text}
+
+
+def _read_page(path: Path) -> Record:
+    try:
+        content = _read_text(path)
+    except RecordError as error:
+        return Record(str(path), None, str(error))
+    try:
+        return record_from_fields(str(path), page_fields(content, is_html=path.suffix.lower() != ".txt"))
+    except RecordError as error:
+        return Record(str(path), None, str(error))
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """Every record under `path`, in a stable order, each either an article or an error."""
+    if path.is_dir():
+        for page in sorted(p for p in path.rglob("*") if p.suffix.lower() in PAGE_SUFFIXES and p.is_file()):
+            yield _read_page(page)
+        return
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            yield from _read_jsonl(path)
+        elif suffix == ".csv":
+            yield from _read_csv(path)
+        elif suffix == ".json":
+            yield from _read_json(path)
+        elif suffix in PAGE_SUFFIXES:
+            yield _read_page(path)
+        else:
+            yield Record(str(path), None, "unsupported file type (use .jsonl, .csv, .json, .html, .txt or a folder)")
+    except RecordError as error:
+        yield Record(str(path), None, str(error))

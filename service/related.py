@@ -1,0 +1,61 @@
+"""Related articles, as functions the HTTP API, the reader page and the CLI call.
+
+Each stored article gets one vector (models/related.py) when it is stored through the API. Articles stored
+without the models loaded (`precis add`, `precis ingest`) get theirs from `precis batch`, or a few hundred at
+a time when related articles are next asked for, so no request waits for a whole archive to be embedded."""
+
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from models.registry import Models
+from models.related import article_vectors, most_similar, vector_model_id
+from service.schemas import RelatedArticle, RelatedArticles
+from service.store import vectors
+from service.store.articles import get_articles
+from service.store.tables import ArticleRow
+
+# ~1 s of embedding on two cores: the most a reader's request spends filling in vectors for other articles.
+LAZY_FILL_LIMIT = 256
+_CHUNK = 64
+
+
+def store_vectors(session: Session, models: Models, rows: Sequence[ArticleRow]) -> None:
+    model_id = vector_model_id(models.embedder)
+    missing = [row for row in rows if not vectors.has_vector(session, row.content_hash, model_id)]
+    if missing:
+        matrix = article_vectors(models.embedder, [(row.title, row.text) for row in missing])
+        by_hash = {row.content_hash: vector for row, vector in zip(missing, matrix, strict=True)}
+        vectors.put_vectors(session, model_id, by_hash)
+
+
+def store_missing_vectors(session: Session, models: Models, limit: int | None = None) -> int:
+    """Fills in vectors for stored articles that have none (at most `limit`); returns how many it stored."""
+    model_id = vector_model_id(models.embedder)
+    stored = 0
+    while limit is None or stored < limit:
+        chunk_size = _CHUNK if limit is None else min(_CHUNK, limit - stored)
+        rows = vectors.articles_without_vector(session, model_id, chunk_size)
+        if not rows:
+            break
+        store_vectors(session, models, rows)
+        stored += len(rows)
+    return stored
+
+
+def related_articles(session: Session, models: Models, article: ArticleRow, limit: int) -> RelatedArticles:
+    """The stored articles closest in meaning to this one, best first."""
+    store_vectors(session, models, [article])
+    store_missing_vectors(session, models, LAZY_FILL_LIMIT)
+    model_id = vector_model_id(models.embedder)
+    ids, matrix = vectors.all_vectors(session, model_id)
+    own_row = int(np.flatnonzero(ids == article.id)[0])
+    scores = {int(ids[row]): score for row, score in most_similar(matrix[own_row], matrix, limit, exclude=own_row)}
+    items = [
+        RelatedArticle(
+            id=row.id, title=row.title, source=row.source, published_at=row.published_at, score=round(scores[row.id], 4)
+        )
+        for row in get_articles(session, list(scores))
+    ]
+    return RelatedArticles(article_id=article.id, items=items, model=model_id)

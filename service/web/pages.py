@@ -1,0 +1,137 @@
+"""The reader's pages: the article list, and an article with its AI features panel (driven by static/reader.js)."""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from math import ceil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session
+
+from models.presets import load_presets
+from models.registry import Models
+from service.deps import ModelsDep, SessionDep
+from service.related import related_articles
+from service.schemas import DEFAULT_PRESET, RelatedArticles
+from service.store.articles import get_article, list_articles
+from service.store.tables import ArticleRow
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+PAGE_SIZE = 20
+RELATED_COUNT = 5
+# Longer ids cannot be stored; rejecting them here keeps the database from being asked.
+_ARTICLE_ID = re.compile(r"[0-9]{1,18}")
+_LINE = re.compile(r"[^\n]+")
+_PRESET_LABELS = {"bullets": "Key points"}
+# Nothing on these pages is inline, so the browser may refuse any script or style an article smuggles in:
+# a second wall behind the templates' escaping.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def _long_date(value: datetime) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+_environment = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True, undefined=StrictUndefined
+)
+_environment.filters["long_date"] = _long_date
+templates = Jinja2Templates(env=_environment)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    start: int  # offset of the paragraph's first character in the article text
+    text: str
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    name: str
+    label: str
+    description: str
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """The stored text, one paragraph per line, unaltered: the API's character offsets then land exactly."""
+    return [Paragraph(line.start(), line.group()) for line in _LINE.finditer(text) if line.group().strip()]
+
+
+def preset_choices() -> list[PresetChoice]:
+    return [
+        PresetChoice(name, _PRESET_LABELS.get(name, name.capitalize()), preset.description)
+        for name, preset in load_presets().items()
+    ]
+
+
+def web_link(url: str | None) -> str | None:
+    """Only http(s) links are shown: a stored `javascript:` URL must not become a link a reader can click."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, template, context, status_code=status_code, headers=_SECURITY_HEADERS)
+
+
+def _list_url(q: str, page: int) -> str:
+    query = urlencode(({"q": q} if q else {}) | ({"page": page} if page > 1 else {}))
+    return f"/?{query}" if query else "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+def article_list(request: Request, session: SessionDep, q: str = "", page: int = 1) -> HTMLResponse:
+    q, page = q.strip(), max(page, 1)
+    rows, total = list_articles(session, PAGE_SIZE, (page - 1) * PAGE_SIZE, q)
+    pages = max(1, ceil(total / PAGE_SIZE))
+    context = {
+        "articles": rows,
+        "total": total,
+        "q": q,
+        "page": page,
+        "pages": pages,
+        "newer_url": _list_url(q, page - 1) if page > 1 else None,
+        "older_url": _list_url(q, page + 1) if page < pages else None,
+    }
+    return _render(request, "articles.html", context)
+
+
+def _related(session: Session, models: Models, article: ArticleRow) -> RelatedArticles | None:
+    try:
+        return related_articles(session, models, article, RELATED_COUNT)
+    except Exception:
+        # The list is an extra; the article must still be readable when the list cannot be made.
+        log.exception("related articles failed", extra={"article_id": article.id})
+        session.rollback()
+        return None
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article_page(request: Request, article_id: str, session: SessionDep, models: ModelsDep) -> HTMLResponse:
+    article = get_article(session, int(article_id)) if _ARTICLE_ID.fullmatch(article_id) else None
+    if article is None:
+        return _render(request, "not_found.html", {}, status_code=404)
+    context = {
+        "article": article,
+        "original_url": web_link(article.url),
+        "paragraphs": paragraphs(article.text),
+        "presets": preset_choices(),
+        "default_preset": DEFAULT_PRESET.value,
+        "related": _related(session, models, article),
+    }
+    return _render(request, "article.html", context)

@@ -1,0 +1,148 @@
+"""The archive pre-summariser: resumable, exactly-once, on SQLite and on PostgreSQL."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.registry import Models
+from models.sentences import split_sentences
+from scripts.archive_sample import sample_archive
+from scripts.presummarise import BatchPlan, count_pending, run_batch
+from service.app import create_app
+from service.schemas import ArticleIn
+from service.settings import Settings
+from service.store.articles import add_article
+from service.store.database import make_engine, make_session_factory
+from service.store.tables import ArticleRow, SummaryRow
+
+ARCHIVE_SIZE = 200
+
+
+def _lead(text: str, sentences: int = 4) -> str:
+    """The article's first few sentences: the same kind of prose, at a fraction of the model time."""
+    parts = split_sentences(text)[:sentences]
+    return text[parts[0].start : parts[-1].end]
+
+
+@pytest.fixture
+def archive(database_url: str) -> sessionmaker[Session]:
+    # An article and its first part share a lead: keep the first ARCHIVE_SIZE distinct ones.
+    leads = {_lead(fields["text"]): fields for fields in reversed(sample_archive(2 * ARCHIVE_SIZE))}
+    sessions = make_session_factory(make_engine(database_url))
+    with sessions() as session:
+        for text, fields in list(reversed(leads.items()))[:ARCHIVE_SIZE]:
+            add_article(session, ArticleIn(**{**fields, "text": text}))
+        assert session.scalar(select(func.count()).select_from(ArticleRow)) == ARCHIVE_SIZE
+    return sessions
+
+
+def _summary_counts(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    """(rows, distinct keys) in the summary store."""
+    with sessions() as session:
+        rows = session.scalar(select(func.count()).select_from(SummaryRow)) or 0
+        keys = select(SummaryRow.content_hash, SummaryRow.model, SummaryRow.preset).distinct().subquery()
+        return rows, session.scalar(select(func.count()).select_from(keys)) or 0
+
+
+def _start_batch(database_url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "batch", "--presets", "short", "--chunk-size", "8"],
+        env={**os.environ, "PRECIS_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_rows(sessions: sessionmaker[Session], at_least: int, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 180
+    while _summary_counts(sessions)[0] < at_least:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the batch stored nothing in time"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT])
+def test_killed_batch_resumes_without_loss_or_duplicates(database_url, archive, stop_signal) -> None:
+    first = _start_batch(database_url)
+    _wait_for_rows(archive, 16, first)
+    first.send_signal(stop_signal)
+    _, stderr = first.communicate(timeout=60)
+    stored_before, _ = _summary_counts(archive)
+    assert 16 <= stored_before < ARCHIVE_SIZE, "the batch was stopped mid-run"
+    if stop_signal == signal.SIGINT:
+        assert first.returncode == 1 and "run the same command again" in stderr
+
+    second = _start_batch(database_url)
+    stdout, stderr = second.communicate(timeout=300)
+    assert second.returncode == 0, stderr
+    assert f"stored {ARCHIVE_SIZE - stored_before} summaries" in stdout
+    assert _summary_counts(archive) == (ARCHIVE_SIZE, ARCHIVE_SIZE)
+
+
+def test_rerun_stores_nothing_new_and_the_api_serves_the_stored_summaries(
+    database_url, archive, models: Models
+) -> None:
+    plan = BatchPlan(presets=["short", "bullets"], limit=20)
+    first = run_batch(archive, models, plan, progress=False)
+    assert first.stored == {"short": 20, "bullets": 20}
+    assert run_batch(archive, models, BatchPlan(presets=["short"], limit=20), progress=False).stored == {"short": 20}
+    assert _summary_counts(archive) == (60, 60)
+    with archive() as session:
+        first = session.scalars(select(ArticleRow).order_by(ArticleRow.id)).first()
+    with TestClient(create_app(Settings(database_url=database_url), models)) as client:
+        body = client.get(f"/v1/articles/{first.id}/summary", params={"preset": "bullets"}).json()
+    assert body["cached"] is True and body["style"] == "bullets" and body["sentences"]
+    assert all(first.text[s["start"] : s["end"]] == s["text"] for s in body["sentences"])
+
+
+def test_since_and_limit_select_the_work(database_url, archive, models: Models) -> None:
+    since = datetime(2024, 7, 1, tzinfo=UTC)  # the sample archive has one article a day from 2024-01-01
+    with archive() as session:
+        newer = session.scalar(select(func.count()).where(ArticleRow.published_at >= since)) or 0
+    assert 0 < newer < ARCHIVE_SIZE
+    report = run_batch(archive, models, BatchPlan(presets=["short"], since=since), progress=False)
+    assert report.stored == {"short": newer}
+    with archive() as session:
+        assert count_pending(session, models.summariser_id, ["short"], since) == 0
+        assert count_pending(session, models.summariser_id, ["short"], None) == ARCHIVE_SIZE - newer
+
+
+def test_concurrent_workers_do_not_collide(database_url, archive, models: Models) -> None:
+    plan = BatchPlan(presets=["short"], limit=40, chunk_size=4)
+    reports = []
+    workers = [threading.Thread(target=lambda: reports.append(run_batch(archive, models, plan, progress=False)))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    stored = sum(report.stored["short"] for report in reports)
+    assert len(reports) == 2 and stored == sum(report.articles for report in reports)
+    assert 40 <= stored <= 80
+    assert _summary_counts(archive) == (stored, stored)
+
+
+def test_ray_engine_runs_the_same_job(tmp_path) -> None:
+    """A small local Ray run: two actors, one shared SQLite store, and a rerun that finds nothing to do."""
+    database_url = f"sqlite:///{tmp_path / 'ray.db'}"
+    sessions = make_session_factory(make_engine(database_url))
+    with sessions() as session:
+        for fields in sample_archive(24):
+            add_article(session, ArticleIn(**{**fields, "text": _lead(fields["text"])}))
+    env = {**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_RAY_WORKERS": "2"}
+    command = [sys.executable, "-m", "service.cli", "batch", "--engine", "ray", "--presets", "short,bullets",
+               "--chunk-size", "4"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "stored 48 summaries (short 24, bullets 24)" in first.stdout
+    assert _summary_counts(sessions) == (48, 48)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert "stored 0 summaries" in again.stdout
