@@ -9,6 +9,7 @@ other batch runs going at the same time. With `PRECIS_RAY_ADDRESS` unset, Ray st
 import time
 
 import numpy as np
+import ray
 
 from models.config import ModelConfig
 from models.registry import load_models
@@ -38,8 +39,6 @@ class ChunkSummariser:
 
 
 def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
-    import ray
-
     ray.init(address=settings.ray_address, include_dashboard=False, ignore_reinit_error=True,
              log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = True

@@ -150,7 +150,10 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
 
     plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
     if args.engine == "ray":
-        from scripts.presummarise_ray import run_batch_on_ray
+        try:
+            from scripts.presummarise_ray import run_batch_on_ray
+        except ImportError as error:
+            raise PrecisError(f"--engine ray needs Ray ({error.name} is missing): pip install -e '.[ray]'") from error
 
         report = run_batch_on_ray(settings, plan)
     else:
