@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from models.registry import Models
@@ -34,7 +34,11 @@ SessionDep = Annotated[Session, Depends(_session)]
 ModelsDep = Annotated[Models, Depends(_models)]
 
 
-def _article(article_id: int, session: SessionDep) -> ArticleRow:
+# Ids are 64-bit integers in the store; a larger number could never name an article.
+ArticleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _article(article_id: ArticleId, session: SessionDep) -> ArticleRow:
     article = get_article(session, article_id)
     if article is None:
         raise ArticleNotFound(article_id)

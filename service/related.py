@@ -16,8 +16,9 @@ from service.store import vectors
 from service.store.articles import get_articles
 from service.store.tables import ArticleRow
 
-# ~1 s of embedding on two cores: the most a reader's request spends filling in vectors for other articles.
-LAZY_FILL_LIMIT = 256
+# The most vectors a reader's request fills in for other articles: 64 headline-and-lead texts took 2.3 s on two
+# heavily loaded cores (ONNX embedder), far less on idle ones.
+LAZY_FILL_LIMIT = 64
 _CHUNK = 64
 
 

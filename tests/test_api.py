@@ -104,6 +104,7 @@ def _assert_error(response, status: int, code: str) -> None:
 
 def test_unknown_article_is_404(client: TestClient) -> None:
     _assert_error(client.get("/v1/articles/999"), 404, "article_not_found")
+    _assert_error(client.get(f"/v1/articles/{10**30}"), 422, "invalid_input")
     _assert_error(client.get("/v1/articles/999/summary"), 404, "article_not_found")
     _assert_error(
         client.post("/v1/articles/999/answers", json={"question": "Why?"}), 404, "article_not_found"

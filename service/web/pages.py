@@ -105,7 +105,7 @@ def article_list(request: Request, session: SessionDep, q: str = "", page: int =
         "q": q,
         "page": page,
         "pages": pages,
-        "newer_url": _list_url(q, page - 1) if page > 1 else None,
+        "newer_url": _list_url(q, min(page - 1, pages)) if page > 1 else None,
         "older_url": _list_url(q, page + 1) if page < pages else None,
     }
     return _render(request, "articles.html", context)

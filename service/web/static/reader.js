@@ -26,6 +26,7 @@
   }));
 
   panel.hidden = false;
+  document.getElementById("needs-script")?.remove();
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
@@ -156,6 +157,8 @@
     button.type = "button";
     button.title = "Show in the article";
     button.addEventListener("click", () => {
+      for (const other of summaryResult.querySelectorAll("[aria-current]")) other.removeAttribute("aria-current");
+      button.setAttribute("aria-current", "true");
       clearHighlights();
       reveal(highlight(sentence.start, sentence.end, "hit"));
     });
@@ -194,6 +197,8 @@
     }
     parts.push(timing(data));
     answerResult.replaceChildren(...parts);
+    // Beside the story the panel scrolls on its own: bring the answer into it, then the passage into the page.
+    answerResult.scrollIntoView({ block: "nearest" });
     reveal(marks.filter((mark) => mark.classList.contains("answer")));
   }
 
