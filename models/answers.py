@@ -106,6 +106,22 @@ class AnswerFinder:
         self, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
     ) -> list[Passage]:
         """Runs of up to `window` sentences, best first, scored by meaning and word overlap."""
+        spans, semantic, lexical = self.passage_features(sentences, question, sentence_vectors)
+        scores = self.weights["w_semantic"] * semantic + self.weights["w_lexical"] * lexical
+        # A longer passage must earn its place: on a tie the single sentence is the sharper context.
+        scores -= 0.01 * np.array([j - i for i, j in spans])
+        order = np.argsort(-scores, kind="stable")
+        return [
+            Passage(spans[k][0], spans[k][1], sentences[spans[k][0]].start, sentences[spans[k][1]].end,
+                    float(scores[k]))
+            for k in order
+        ]
+
+    def passage_features(
+        self, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
+    ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+        """The candidate passages (first, last sentence) with their MiniLM cosine to the question and their
+        scaled BM25 match: the two parts of a passage's score (kept apart so that they can be weighed)."""
         window = int(self.weights["window"])
         spans = [(i, j) for i in range(len(sentences)) for j in range(i, min(i + window, len(sentences)))]
         lexical = self._lexical_match([sentences[i : j + 1] for i, j in spans], question)
@@ -125,16 +141,7 @@ class AnswerFinder:
         spans, lexical = [spans[k] for k in keep], lexical[keep]
         pooled = np.stack([sentence_vectors[i : j + 1].sum(axis=0) for i, j in spans])
         pooled /= np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-9)
-        semantic = pooled @ question_vector
-        scores = self.weights["w_semantic"] * semantic + self.weights["w_lexical"] * lexical
-        # A longer passage must earn its place: on a tie the single sentence is the sharper context.
-        scores -= 0.01 * np.array([j - i for i, j in spans])
-        order = np.argsort(-scores, kind="stable")
-        return [
-            Passage(spans[k][0], spans[k][1], sentences[spans[k][0]].start, sentences[spans[k][1]].end,
-                    float(scores[k]))
-            for k in order
-        ]
+        return spans, pooled @ question_vector, lexical
 
     @staticmethod
     def _shortlist(spans: list[tuple[int, int]], lexical: np.ndarray, size: int) -> set[int]:

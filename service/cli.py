@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_answers = evaluations.add_parser("answers", help="EM/F1 and answer-sentence recall on SQuAD vs BM25")
     eval_answers.add_argument("--seed", type=int, default=0, help="which random sample of questions")
     for sub, what, limit in ((eval_summaries, "summaries", None), (eval_answers, "answers", 1000)):
-        sub.add_argument("--limit", type=int, default=limit, help=f"how many items (default: {limit or 'all'})")
+        sub.add_argument("--limit", type=int, default=limit, help=f"items to use (default: {limit or 'all'})")
         sub.add_argument("--data", type=Path, help="another data file (default: the one in ../shared/eval)")
         sub.add_argument("--output", type=Path, default=Path(f"eval-{what}.json"), help="the JSON report")
         sub.add_argument("--markdown", action="store_true", help="print the tables as Markdown")

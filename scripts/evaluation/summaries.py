@@ -1,0 +1,114 @@
+"""`precis eval summaries`: ROUGE of Precis's summaries and of the baselines on the same articles."""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from models.presets import Preset
+from models.registry import Summariser
+from models.sentences import split_sentences
+from scripts.evaluation.baselines import Picker, lead, sumy_picker
+from scripts.evaluation.data import NewsItem
+from scripts.evaluation.metrics import ROUGE_TYPES, rouge_f1
+from scripts.evaluation.report import Row, paired_bootstrap
+
+COLUMNS = ["system", "rouge1", "rouge2", "rougeL", "rougeLsum", "words", "sentences", "ms/article"]
+
+# A system: article -> summary sentences.
+System = Callable[[NewsItem], list[str]]
+
+
+@dataclass
+class Scores:
+    """Per-article figures of one system."""
+
+    rouge: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in ROUGE_TYPES})
+    words: list[int] = field(default_factory=list)
+    sentences: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, summary: list[str], reference: list[str], seconds: float) -> None:
+        for name, value in rouge_f1(summary, reference).items():
+            self.rouge[name].append(value)
+        self.words.append(sum(len(s.split()) for s in summary))
+        self.sentences.append(len(summary))
+        self.seconds.append(seconds)
+
+    def row(self, name: str) -> Row:
+        return {
+            "system": name,
+            **{metric: statistics.mean(values) for metric, values in self.rouge.items()},
+            "words": statistics.mean(self.words),
+            "sentences": statistics.mean(self.sentences),
+            "ms/article": 1000 * statistics.mean(self.seconds),
+        }
+
+
+def picker_system(picker: Picker, count: int) -> System:
+    def summarise(item: NewsItem) -> list[str]:
+        sentences = split_sentences(item.article)
+        return [sentences[i].text for i in picker(sentences, count)]
+
+    return summarise
+
+
+def summariser_system(summariser: Summariser, preset: Preset, with_title: bool) -> System:
+    def summarise(item: NewsItem) -> list[str]:
+        title = item.title if with_title else None
+        return [s.text for s in summariser.summarise(item.article, title, preset).sentences]
+
+    return summarise
+
+
+def systems_for(extractive: Summariser, preset: Preset, abstractive: Summariser | None) -> dict[str, System]:
+    """Precis with and without the headline, and the baselines at the same sentence budget."""
+    budget = preset.sentences
+    systems = {
+        f"precis ({preset.name})": summariser_system(extractive, preset, with_title=True),
+        f"precis ({preset.name}), no headline": summariser_system(extractive, preset, with_title=False),
+        "lead-3": picker_system(lead, 3),
+    }
+    if budget != 3:
+        systems[f"lead-{budget}"] = picker_system(lead, budget)
+    systems[f"sumy lexrank-{budget}"] = picker_system(sumy_picker("lexrank"), budget)
+    systems[f"sumy textrank-{budget}"] = picker_system(sumy_picker("textrank"), budget)
+    if abstractive is not None:
+        systems[f"abstractive {abstractive.name} ({preset.name})"] = summariser_system(
+            abstractive, preset, with_title=True
+        )
+    return systems
+
+
+def evaluate(items: list[NewsItem], systems: dict[str, System], progress: bool = True) -> dict[str, Scores]:
+    scores = {name: Scores() for name in systems}
+    for item in tqdm(items, desc="summaries", unit=" articles", disable=None if progress else True):
+        reference = [s.text for s in split_sentences(item.reference)]
+        for name, system in systems.items():
+            started = time.perf_counter()
+            summary = system(item)
+            scores[name].add(summary, reference, time.perf_counter() - started)
+    return scores
+
+
+def report(items: list[NewsItem], preset: Preset, scores: dict[str, Scores]) -> dict:
+    """The JSON report: mean figures per system, and Precis's ROUGE-L lead over each baseline."""
+    precis, *others = scores
+    return {
+        "task": "summaries",
+        "articles": len(items),
+        "preset": preset.name,
+        "sentence_budget": preset.sentences,
+        "reference_words": statistics.mean(len(item.reference.split()) for item in items),
+        "systems": [scores[name].row(name) for name in scores],
+        "precis_minus_baseline_rougeL": {
+            name: paired_bootstrap(scores[precis].rouge["rougeL"], scores[name].rouge["rougeL"])
+            for name in others
+        },
+        "per_article_rougeL": {
+            "ids": [item.id for item in items],
+            **{name: [round(v, 4) for v in s.rouge["rougeL"]] for name, s in scores.items()},
+        },
+    }

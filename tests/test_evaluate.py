@@ -1,0 +1,277 @@
+"""The evaluation harness (`precis eval`) and the ranking fit: metrics on hand-computed toy examples, and
+both evaluations end to end on small fixed subsets of the shared data (5 articles, 20 questions)."""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.answers import AnswerFinder
+from models.presets import load_presets
+from models.registry import Models
+from models.results import Summary, SummarySentence
+from models.sentences import split_sentences
+from scripts import evaluate
+from scripts.evaluation import answers, data, summaries
+from scripts.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
+from scripts.evaluation.metrics import holds_answer, rouge_f1, squad_em_f1
+from scripts.evaluation.report import paired_bootstrap, table
+from scripts.fit_ranking import fit_logistic, oracle, rewrite_values
+
+
+def _shared(path: Path) -> Path:
+    """The shared evaluation data: required in CI, a skip on a machine without ../shared."""
+    if not path.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the shared evaluation data: {path} is missing")
+        pytest.skip(f"{path} is not here")
+    return path
+
+
+# ---------------------------------------------------------------- metrics on toy examples
+
+
+def test_rouge_equals_the_hand_computed_value() -> None:
+    # Prediction "the cat sat on the mat" (6 tokens), reference "the cat sat" (3 tokens).
+    # ROUGE-1: 3 shared unigrams, P = 3/6, R = 3/3, F = 2/3. ROUGE-2: both reference bigrams occur among
+    # the prediction's 5, P = 2/5, R = 1, F = 4/7. ROUGE-L: the LCS is "the cat sat", F = 2/3.
+    scores = rouge_f1(["The cat sat on the mat."], ["The cat sat."])
+    assert scores["rouge1"] == pytest.approx(2 / 3)
+    assert scores["rouge2"] == pytest.approx(4 / 7)
+    assert scores["rougeL"] == pytest.approx(2 / 3)
+
+
+def test_rouge_stems_words() -> None:
+    assert rouge_f1(["Councils voted"], ["council votes"])["rouge1"] == pytest.approx(1.0)
+
+
+def test_squad_em_and_f1_follow_the_official_normalisation() -> None:
+    # Articles, case and punctuation are normalised away: an exact match.
+    assert squad_em_f1("the Denver Broncos.", ["Denver Broncos"]) == (1.0, 1.0)
+    # [broncos, of, denver] vs [denver, broncos]: 2 shared tokens, P = 2/3, R = 1, F1 = 0.8.
+    em, f1 = squad_em_f1("Broncos of Denver", ["Denver Broncos", "Carolina"])
+    assert em == 0.0 and f1 == pytest.approx(0.8)
+    # The best of several gold answers counts; no answer scores 0, as in the official script.
+    assert squad_em_f1("Carolina", ["Denver Broncos", "Carolina"]) == (1.0, 1.0)
+    assert squad_em_f1(None, ["Denver Broncos"]) == (0.0, 0.0)
+
+
+def test_answer_sentence_recall_goes_by_offsets() -> None:
+    assert holds_answer(10, 40, ["Denver"], [12])
+    assert not holds_answer(10, 15, ["Denver"], [12]), "the answer runs past the context"
+    assert not holds_answer(None, None, ["Denver"], [12])
+
+
+def test_paired_bootstrap_of_equal_systems_is_zero() -> None:
+    assert paired_bootstrap([0.2, 0.3, 0.4], [0.2, 0.3, 0.4]) == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    lead_by_one = paired_bootstrap([0.3, 0.4, 0.5], [0.2, 0.3, 0.4])
+    assert lead_by_one["low"] == pytest.approx(0.1) and lead_by_one["high"] == pytest.approx(0.1)
+
+
+def test_markdown_table() -> None:
+    rendered = table([{"system": "lead-3", "rougeL": 0.26294}], ["system", "rougeL"], markdown=True)
+    assert rendered.splitlines() == ["| system | rougeL |", "|---|---|", "| lead-3 | 0.263 |"]
+
+
+# ---------------------------------------------------------------- data and baselines
+
+
+def test_headline_from_the_url_slug() -> None:
+    assert (
+        data.title_from_url(
+            "http://web.archive.org/web/2015id_/http://www.dailymail.co.uk/news/article-3025219/"
+            "Greece-denies-fail-pay-loan.html"
+        )
+        == "Greece denies fail pay loan"
+    )
+    assert (
+        data.title_from_url(
+            "http://edition.cnn.com/2015/04/07/entertainment/bb-king-hospitaliized/index.html"
+        )
+        == "bb king hospitaliized"
+    )
+    assert data.title_from_url("http://example.com/") is None
+
+
+def test_baselines_pick_from_our_sentences(news) -> None:
+    sentences = split_sentences(news["harbour_bridge"].text)
+    assert lead(sentences, 3) == [0, 1, 2]
+    for kind in ("lexrank", "textrank"):
+        picked = sumy_picker(kind)(sentences, 4)
+        assert len(picked) == 4 and picked == sorted(set(picked))
+    best = bm25_best_sentence(sentences, "Which Norwegian firm drew up the design?")
+    assert "Halvorsen" in sentences[best].text
+
+
+def test_distractors_come_from_another_topic() -> None:
+    pool = [
+        data.Question(str(k), "q", f"context {k}", ("a",), (0,), topic) for k, topic in enumerate("aabbc")
+    ]
+    for question, context in zip(pool, data.distractor_contexts(pool, pool), strict=True):
+        other = next(q for q in pool if q.context == context)
+        assert other.topic != question.topic
+
+
+# ---------------------------------------------------------------- end to end on small subsets
+
+
+@pytest.fixture(scope="module")
+def five_articles() -> list[data.NewsItem]:
+    return data.load_news(_shared(data.NEWS_FILE), limit=5)
+
+
+@pytest.fixture(scope="module")
+def twenty_questions() -> tuple[list[data.Question], list[str]]:
+    pool = data.load_squad(_shared(data.SQUAD_FILE))
+    questions = data.sample(pool, 20, seed=0)
+    return questions, data.distractor_contexts(questions, pool, seed=0)
+
+
+def test_eval_summaries_end_to_end(
+    models: Models, five_articles, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr(evaluate, "_load", lambda settings: models)
+    output = tmp_path / "summaries.json"
+    args = argparse.Namespace(
+        eval_command="summaries", data=None, limit=5, preset="medium", output=output, markdown=True
+    )
+    evaluate.run(args, settings=None)  # type: ignore[arg-type]
+    report = json.loads(output.read_text())
+    systems = {row["system"]: row for row in report["systems"]}
+    assert set(systems) == {
+        "precis (medium)",
+        "precis (medium), no headline",
+        "lead-3",
+        "lead-4",
+        "sumy lexrank-4",
+        "sumy textrank-4",
+    }
+    for row in systems.values():
+        assert all(0.0 <= row[m] <= 1.0 for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
+        assert row["rouge2"] <= row["rouge1"] and row["words"] > 0
+    assert systems["lead-3"]["sentences"] == 3 and systems["precis (medium)"]["sentences"] == 4
+    assert report["articles"] == 5 and len(report["per_article_rougeL"]["lead-3"]) == 5
+    assert "| precis (medium) |" in capsys.readouterr().out
+
+
+def test_summary_rouge_of_lead_3_equals_rouge_of_its_text(five_articles) -> None:
+    scores = summaries.evaluate(five_articles, {"lead-3": summaries.picker_system(lead, 3)}, progress=False)
+    item = five_articles[0]
+    text = [s.text for s in split_sentences(item.article)[:3]]
+    reference = [s.text for s in split_sentences(item.reference)]
+    assert scores["lead-3"].rouge["rougeL"][0] == rouge_f1(text, reference)["rougeL"]
+
+
+def test_eval_answers_end_to_end(models: Models, twenty_questions) -> None:
+    questions, distractors = twenty_questions
+    finder = AnswerFinder(models.embedder, models.answers.ner)
+    threshold = finder.weights["no_answer_threshold"]
+    outcomes, distractor_best = answers.evaluate(finder, questions, distractors, progress=False)
+    row = answers.precis_row("precis", questions, outcomes, threshold)
+    bm25 = answers.bm25_row(questions)
+    for result in (row, bm25):
+        assert all(0.0 <= result[m] <= 1.0 for m in ("EM", "F1", "answer-sentence recall", "answered"))
+        assert result["EM"] <= result["F1"]
+    assert row["answer-sentence recall"] >= 0.5, "the embedded finder finds most answer sentences"
+    trade_off = answers.trade_off(questions, outcomes, distractor_best, answers.THRESHOLDS)
+    answered = [r["answered"] for r in trade_off]
+    assert answered == sorted(answered, reverse=True), "a higher threshold never answers more"
+
+
+class _FirstSentenceSummariser:
+    """Stands in for the transformers summariser (PRECIS_SUMMARISER): generated text, no offsets."""
+
+    name = "abstractive/fake"
+
+    def summarise(self, text: str, title: str | None, preset) -> Summary:
+        return Summary(
+            [SummarySentence(split_sentences(text)[0].text, None, None, 1.0)], preset.name, self.name
+        )
+
+
+class _FirstWordReader:
+    """Stands in for the transformers QA reader (PRECIS_QA_MODEL)."""
+
+    name = "reader/fake"
+
+    def read(self, question: str, context: str) -> tuple[int, int, float] | None:
+        word = context.split()[0]
+        return 0, len(word), 1.0
+
+
+def test_a_configured_abstractive_summariser_gets_its_own_row(models: Models, five_articles) -> None:
+    systems = summaries.systems_for(models.summariser, load_presets()["short"], _FirstSentenceSummariser())
+    scores = summaries.evaluate(five_articles[:2], systems, progress=False)
+    assert "abstractive abstractive/fake (short)" in scores
+    assert "lead-2" in scores and "sumy lexrank-2" in scores, "baselines at the preset's budget"
+    assert scores["abstractive abstractive/fake (short)"].sentences == [1, 1]
+
+
+def test_a_configured_reader_is_evaluated_through_the_retriever(models: Models, twenty_questions) -> None:
+    questions, distractors = twenty_questions
+    finder = AnswerFinder(models.embedder, models.answers.ner, _FirstWordReader())
+    outcomes, _ = answers.evaluate(finder, questions[:3], distractors[:3], progress=False)
+    for outcome in outcomes:
+        assert outcome.answer.answer == outcome.answer.context.split()[0]
+
+
+def test_thresholding_afterwards_equals_what_answer_returns(models: Models, twenty_questions) -> None:
+    """The harness answers once without a threshold and applies it afterwards; that must be exactly what
+    AnswerFinder.answer returns with the threshold."""
+    questions, _ = twenty_questions
+    finder = AnswerFinder(models.embedder, models.answers.ner)
+    opened = answers.open_finder(finder)
+    for question in questions[:8]:
+        outcome = answers.run_finder(opened, question.question, question.context)
+        direct = finder.answer(question.context, question.question)
+        derived = outcome.at(finder.weights["no_answer_threshold"])
+        assert (derived.answer if derived else None) == direct.answer
+        assert (derived.context_start if derived else None) == direct.context_start
+
+
+# ---------------------------------------------------------------- the ranking fit
+
+
+def test_rewrite_values_keeps_comments_and_other_sections() -> None:
+    text = "[summary]\n# why\nw_title = 0.5  # note\nmax_words = 45\n\n[answers]\nw_title = 0.5\n"
+    rewritten = rewrite_values(text, "summary", {"w_title": 1.23456, "max_words": 60})
+    assert (
+        rewritten
+        == "[summary]\n# why\nw_title = 1.2346  # note\nmax_words = 60\n\n[answers]\nw_title = 0.5\n"
+    )
+
+
+def test_logistic_fit_learns_the_sign_of_a_feature() -> None:
+    features = np.array([[0.0], [0.1], [0.2], [0.8], [0.9], [1.0]])
+    weights = fit_logistic(features, np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0]))
+    assert weights[0] > 0 and weights[1] < 0
+
+
+def test_oracle_picks_the_sentence_that_matches_the_reference() -> None:
+    sentences = split_sentences("The mayor opened the bridge. It rained all day. A dog barked at a cat.")
+    labels = oracle(sentences, ["The mayor opened the new bridge."])
+    assert labels.tolist()[0] == 1.0 and labels.sum() >= 1
+
+
+def test_fitted_ranking_weights_are_in_the_data_file() -> None:
+    from models.extractive import FEATURES
+    from models.presets import load_ranking
+
+    summary = load_ranking()["summary"]
+    assert all(f"w_{name}" in summary for name in FEATURES) and "intercept" in summary
+    assert 0.0 < load_ranking()["answers"]["no_answer_threshold"] < 1.0
+    assert load_presets()["medium"].sentences >= 1
+
+
+def test_eval_commands_are_on_the_command_line() -> None:
+    import subprocess
+    import sys
+
+    for command in (["-m", "service.cli", "eval", "summaries"], ["-m", "scripts.evaluate", "answers"]):
+        result = subprocess.run(
+            [sys.executable, *command, "--help"], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert result.returncode == 0 and "--limit" in result.stdout and "--markdown" in result.stdout
