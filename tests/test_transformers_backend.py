@@ -7,7 +7,6 @@ selection and offsets, load errors. They say nothing about the quality of any su
 
 import itertools
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -209,14 +208,12 @@ def test_reader_loads_from_a_local_directory(reader: QAReader) -> None:
     ("load", "setting"),
     [(AbstractiveSummariser, "PRECIS_SUMMARISER"), (QAReader, "PRECIS_QA_MODEL")],
 )
-def test_a_missing_directory_or_unknown_id_fails_fast_naming_the_setting(
+def test_a_missing_directory_or_unknown_id_fails_naming_the_setting(
     load: type, setting: str, tmp_path: Path
 ) -> None:
     for missing in (str(tmp_path / "no-such-model"), "precis-tests/no-such-model"):
-        started = time.perf_counter()
         with pytest.raises(ModelLoadError) as raised:
             load(missing)
-        assert time.perf_counter() - started < 2
         message = str(raised.value)
         assert message.startswith(f"{setting}: ")
         assert repr(missing) in message
