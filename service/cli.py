@@ -26,12 +26,14 @@ def _read_input(source: str) -> str:
     return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
 
 
-def _split_title(text: str, title: str | None) -> tuple[str | None, str]:
-    """Without --title, a plain-text file's first line is its headline."""
-    if title is not None:
-        return title, text
-    first, _, rest = text.strip().partition("\n")
-    return (first.strip(), rest.strip()) if rest.strip() else (None, text)
+def _headline_and_body(content: str, title: str | None) -> tuple[str | None, str]:
+    """A text file's headline and body, the same for add, summarise and ask as for a page in `ingest`.
+
+    With --title the file holds only the body; without it, the page's furniture must not be summarised or
+    answered from."""
+    from service.ingest.sources import text_page
+
+    return (title, content) if title else text_page(content)
 
 
 def _load_models(settings: Settings) -> "Models":
@@ -64,7 +66,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> None:
     from service.operations import summarise_text
 
-    title, text = _split_title(_read_input(args.file), args.title)
+    title, text = _headline_and_body(_read_input(args.file), args.title)
     summary = summarise_text(_load_models(settings), settings, text, title, args.preset)
     if args.json:
         _print_json(summary)
@@ -76,7 +78,8 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
     from service.operations import answer_question
 
-    answer = answer_question(_load_models(settings), settings, _read_input(args.file), args.question)
+    _, text = _headline_and_body(_read_input(args.file), args.title)
+    answer = answer_question(_load_models(settings), settings, text, args.question)
     if args.json:
         _print_json(answer)
         return
@@ -98,8 +101,11 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> None:
 
     if args.file == "-" or Path(args.file).suffix.lower() in {".txt", ".html", ".htm"}:
         content = _read_input(args.file)
-        is_html = args.html or Path(args.file).suffix.lower() in {".html", ".htm"}
-        fields = {"title": args.title, "text": content} if args.title and not is_html else page_fields(content, is_html)
+        if args.html or Path(args.file).suffix.lower() in {".html", ".htm"}:
+            fields = page_fields(content, is_html=True)
+        else:
+            title, text = _headline_and_body(content, args.title)
+            fields = {"title": title, "text": text}
         overrides = {"title": args.title, "url": args.url, "source": args.source}
         records = [record_from_fields(args.file, fields | {k: v for k, v in overrides.items() if v})]
     else:
@@ -201,8 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     summarise.set_defaults(handler=cmd_summarise)
 
     ask = commands.add_parser("ask", help="answer a question about an article file (- for stdin)")
-    ask.add_argument("file", help="a text file, or - for stdin")
+    ask.add_argument("file", help="a text file whose first line is the headline, or - for stdin")
     ask.add_argument("question")
+    ask.add_argument("--title", help="the headline, if the file holds only the body (all of it is then searched)")
     ask.add_argument("--context", action="store_true", help="also print the passage the answer came from")
     ask.add_argument("--json", action="store_true", help="print the API's JSON response")
     ask.set_defaults(handler=cmd_ask)

@@ -16,6 +16,9 @@ from service.app import create_app
 from service.settings import Settings
 
 DATA = Path(__file__).parent / "data"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Text copied from a news page: the story amid a logo, widgets, comments and teasers for other stories.
+CATL_PAGE = SHARED / "examples" / "news-page-catl.txt"
 
 
 @dataclass(frozen=True)

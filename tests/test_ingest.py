@@ -17,10 +17,9 @@ from service.ingest.plaintext import extract_text_article
 from service.ingest.sources import read_records
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow
+from tests.conftest import CATL_PAGE, SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PAGES = SHARED / "eval" / "news-pages"
-CATL_PAGE = SHARED / "examples" / "news-page-catl.txt"
 
 
 def _ingest(database_url: str, path: Path):  # type: ignore[no-untyped-def]

@@ -108,14 +108,20 @@ def _read_json(path: Path) -> Iterator[Record]:
             yield Record(location, None, "expected a JSON object")
 
 
-def page_fields(content: str, is_html: bool) -> dict[str, str | None]:
-    """A single page: HTML to extract from, or text (a clean article or a page's text with its furniture)."""
-    if is_html:
-        return {"html": content}
+def text_page(content: str) -> tuple[str | None, str]:
+    """A text page's headline (when it has one) and body: a clean article, or a page's text with its furniture."""
     extracted = extract_text_article(content)
     if extracted is None:
         raise RecordError("no article text found: the file has no paragraphs of prose")
-    return {"title": extracted.title, "text": extracted.text}
+    return extracted.title, extracted.text
+
+
+def page_fields(content: str, is_html: bool) -> dict[str, str | None]:
+    """A single page: HTML to extract from, or text."""
+    if is_html:
+        return {"html": content}
+    title, text = text_page(content)
+    return {"title": title, "text": text}
 
 
 def _read_page(path: Path) -> Record:
