@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -144,30 +143,17 @@ def bench_batch(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def _server(database_url: str, workers: int) -> Iterator[str]:
-    import httpx
+    from scripts.local_server import free_port, wait_until_ready
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_LOG_LEVEL": "warning"}
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
+        wait_until_ready(base, server)
         yield base
     finally:
         server.terminate()

@@ -9,18 +9,17 @@ and the distribution's browser gets security updates from apt.
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import httpx
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from scripts.local_server import free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / "tests" / "data"
@@ -36,30 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Model loading on two busy cores can take a minute or more.
-READY_TIMEOUT_SECONDS = 180.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            output = log.read().decode(errors="replace")[-3000:]
-            raise RuntimeError(f"precis serve exited with status {process.returncode}:\n{output}")
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass  # not listening yet
-        time.sleep(0.25)
-    raise TimeoutError(f"precis serve was not ready within {READY_TIMEOUT_SECONDS:.0f} s")
 
 
 @contextmanager
@@ -78,7 +53,7 @@ def running_server(database_url: str) -> Iterator[str]:
         process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_ready(base_url, process, log)
+            wait_until_ready(base_url, process, log)
             yield base_url
         finally:
             process.terminate()

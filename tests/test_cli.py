@@ -2,15 +2,14 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from scripts.local_server import free_port, wait_until_ready
 from tests.conftest import CATL_PAGE
 
 
@@ -74,46 +73,26 @@ def test_add_is_idempotent_and_reports_errors(env, news, tmp_path: Path) -> None
     assert missing.returncode != 0 and "nope.txt" in missing.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_serve_answers_http_requests(env, news) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def test_serve_answers_http_requests(env, news, tmp_path: Path) -> None:
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("precis serve did not become ready")
-        article = news["harbour_bridge"]
-        created = httpx.post(
-            f"{base}/v1/articles", json={"title": article.title, "text": article.text}
-        ).json()
-        summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
-        assert len(summary["sentences"]) == 4
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+    with (tmp_path / "serve.log").open("w+b") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_ready(base, server, log)
+            article = news["harbour_bridge"]
+            created = httpx.post(f"{base}/v1/articles", json={"title": article.title, "text": article.text}).json()
+            summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
+            assert len(summary["sentences"]) == 4
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def test_serve_refuses_a_missing_model_in_one_sentence(env) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(_free_port())],
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(free_port())],
         env={**env, "PRECIS_QA_MODEL": "/nonexistent/reader"},
         capture_output=True, text=True, timeout=60,
     )
