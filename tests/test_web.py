@@ -115,6 +115,14 @@ def test_unknown_article_is_a_friendly_html_404(client: TestClient) -> None:
         assert "find that article" in response.text and 'href="/"' in response.text
 
 
+def test_a_list_page_that_is_not_a_number_is_a_friendly_html_error(client: TestClient) -> None:
+    for page in ("abc", "-1", "2.5", "", "99999999999999999999"):
+        response = client.get("/", params={"q": "bridge", "page": page})
+        assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+        assert "<title>There is no such page · Precis</title>" in response.text and 'href="/"' in response.text
+        assert "Content-Security-Policy" in response.headers
+
+
 def test_markup_in_articles_is_shown_as_text(client: TestClient, news) -> None:
     article = news["xss_article"]
     article_id = _store(

@@ -30,6 +30,8 @@ PAGE_SIZE = 20
 RELATED_COUNT = 5
 # Longer ids cannot be stored; rejecting them here keeps the database from being asked.
 _ARTICLE_ID = re.compile(r"[0-9]{1,18}")
+# Checked here rather than by FastAPI, whose error is the API's JSON; the length keeps the offset in a 64-bit integer.
+_PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
 _LINE = re.compile(r"[^\n]+")
 _PRESET_LABELS = {"bullets": "Key points"}
 # Nothing on these pages is inline, so the browser may refuse any script or style an article smuggles in:
@@ -95,18 +97,20 @@ def _list_url(q: str, page: int) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def article_list(request: Request, session: SessionDep, q: str = "", page: int = 1) -> HTMLResponse:
-    q, page = q.strip(), max(page, 1)
-    rows, total = list_articles(session, PAGE_SIZE, (page - 1) * PAGE_SIZE, q)
+def article_list(request: Request, session: SessionDep, q: str = "", page: str = "1") -> HTMLResponse:
+    if not _PAGE_NUMBER.fullmatch(page):
+        return _render(request, "invalid_page.html", {}, status_code=422)
+    q, number = q.strip(), max(int(page), 1)
+    rows, total = list_articles(session, PAGE_SIZE, (number - 1) * PAGE_SIZE, q)
     pages = max(1, ceil(total / PAGE_SIZE))
     context = {
         "articles": rows,
         "total": total,
         "q": q,
-        "page": page,
+        "page": number,
         "pages": pages,
-        "newer_url": _list_url(q, min(page - 1, pages)) if page > 1 else None,
-        "older_url": _list_url(q, page + 1) if page < pages else None,
+        "newer_url": _list_url(q, min(number - 1, pages)) if number > 1 else None,
+        "older_url": _list_url(q, number + 1) if number < pages else None,
     }
     return _render(request, "articles.html", context)
 
