@@ -43,7 +43,9 @@ def lexrank_centrality(similarity: np.ndarray, threshold: float, damping: float)
 # length     words / 30, capped at 60 words
 # long       more than max_words words: in web copy, usually photo captions run together without full stops
 # short      fewer than min_words words: datelines, bylines, "Scroll down for video"
-FEATURES = ("position", "centrality", "title", "length", "long", "short")
+# first, second, third  the lead sentences themselves: their worth is not a smooth curve (the first is
+#            often a caption or a teaser, the second carries the story)
+FEATURES = ("position", "centrality", "title", "length", "long", "short", "first", "second", "third")
 
 
 def sentence_features(
@@ -57,7 +59,8 @@ def sentence_features(
     centrality = lexrank_centrality(
         vectors @ vectors.T, weights["lexrank_threshold"], weights["lexrank_damping"]
     )
-    position = 1.0 / (1.0 + np.arange(len(sentences)) / weights["position_decay"])
+    index = np.arange(len(sentences))
+    position = 1.0 / (1.0 + index / weights["position_decay"])
     if title_vector is None:
         # Without a headline, the article's mean sentence vector (what it is about) stands in for one. A
         # missing feature of 0 would lower every score and let the per-word cost pick fragments: ROUGE-L
@@ -73,6 +76,9 @@ def sentence_features(
             np.minimum(words, 60) / 30,
             words > weights["max_words"],
             words < weights["min_words"],
+            index == 0,
+            index == 1,
+            index == 2,
         ]
     ).astype(float)
 
@@ -119,6 +125,14 @@ def select_by_mmr(scores: np.ndarray, vectors: np.ndarray, count: int, trade_off
     return sorted(chosen)
 
 
+def candidate_count(budget: int, weights: dict[str, float]) -> int:
+    """How many of the leading sentences a summary of `budget` sentences may pick from. News states its
+    story first; letting the ranking roam the whole article picked more asides than it found buried facts
+    (the cap is fitted, scripts/fit_ranking.py), and the sentences past it need no embedding. Longer
+    presets get twice their length so that every pick is still a choice."""
+    return max(int(weights["candidate_sentences"]), 2 * budget)
+
+
 class ExtractiveSummariser:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -134,7 +148,8 @@ class ExtractiveSummariser:
 
     def summarise_each(self, articles: list[Article], presets: list[Preset]) -> list[list[Summary]]:
         """For each article, one summary per preset; the sentences are embedded once for all presets."""
-        split = [split_sentences(article.text) for article in articles]
+        limit = max(self.candidate_count(preset) for preset in presets)
+        split = [split_sentences(article.text)[:limit] for article in articles]
         titles = [article.title for article in articles if article.title]
         vectors = self.embedder.embed([s.text for sentences in split for s in sentences] + titles)
         title_vectors = iter(vectors[len(vectors) - len(titles) :])
@@ -145,9 +160,20 @@ class ExtractiveSummariser:
             offset += len(sentences)
             title_vector = next(title_vectors) if article.title else None
             summaries.append(
-                [self._summarise_split(sentences, article_vectors, title_vector, preset) for preset in presets]
+                [
+                    self._summarise_split(
+                        sentences[: self.candidate_count(preset)],
+                        article_vectors[: self.candidate_count(preset)],
+                        title_vector,
+                        preset,
+                    )
+                    for preset in presets
+                ]
             )
         return summaries
+
+    def candidate_count(self, preset: Preset) -> int:
+        return candidate_count(preset.sentences, self.weights)
 
     def _summarise_split(
         self,

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from models.answers import AnswerFinder
 from models.config import ModelConfig
 from models.embedder import Embedder
-from models.extractive import FEATURES, logistic_scores, pick_sentences, sentence_features
+from models.extractive import FEATURES, candidate_count, logistic_scores, pick_sentences, sentence_features
 from models.presets import load_presets, load_ranking
 from models.registry import load_models
 from models.sentences import Sentence, split_sentences
@@ -42,9 +42,11 @@ REPEATS = 3  # shuffles of the summary folds: one 5-fold split of 151 articles i
 ORACLE_SENTENCES = 3  # the human summaries have 3.7 sentences on average
 L2 = 1.0  # ridge penalty of the logistic regression: 150 articles are few
 # Picking settings tried (chosen by ROUGE-L on the training folds only).
-MAX_WORDS = (35, 45, 60)
+MAX_WORDS = (45, 60)
 MMR_LAMBDAS = (0.8, 0.9, 1.0)
 LENGTH_PENALTIES = (0.0, 0.003)
+CANDIDATES = (8, 10, 12, 15, 20)
+WHOLE_ARTICLE = 10_000  # a candidate cap no article reaches
 SEMANTIC_WEIGHTS = tuple(round(0.1 * k, 1) for k in range(2, 10))
 THRESHOLDS = tuple(round(0.01 * k, 2) for k in range(10, 51))
 
@@ -97,8 +99,12 @@ def prepare_articles(embedder: Embedder, items: list[data.NewsItem]) -> list[Art
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = L2) -> np.ndarray:
-    """Ridge logistic regression by Newton's method; returns [coefficients..., intercept]."""
-    x = np.hstack([features, np.ones((len(features), 1))])
+    """Ridge logistic regression by Newton's method; returns [coefficients..., intercept] in the units of
+    `features`. The penalty applies to standardised features, so that it shrinks every feature alike
+    whatever its scale (a 0/1 flag and a cosine would otherwise be shrunk very differently)."""
+    mean, scale = features.mean(axis=0), features.std(axis=0)
+    scale[scale == 0] = 1.0
+    x = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
     penalty = np.diag([l2] * features.shape[1] + [0.0])  # the intercept is not shrunk
     w = np.zeros(x.shape[1])
     for _ in range(50):
@@ -107,30 +113,43 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = L2) -> np
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return w
+    coefficients = w[:-1] / scale
+    return np.append(coefficients, w[-1] - coefficients @ mean)
 
 
 class SummaryFit:
-    """Features per article (computed once per caption length limit) and the fitting of one variant."""
+    """Features per article (computed once per caption length limit and candidate count) and the fitting
+    of one variant."""
 
-    def __init__(self, articles: list[Article], base: dict[str, float]) -> None:
+    def __init__(self, articles: list[Article], base: dict[str, float], budget: int) -> None:
         self.articles = articles
         self.base = base
+        self.budget = budget
         self.features = {
-            m: [
-                sentence_features(a.sentences, a.vectors, a.title_vector, {**base, "max_words": m})
+            (m, c): [
+                sentence_features(
+                    a.sentences[: self.cap(c)], a.vectors[: self.cap(c)], a.title_vector, {**base, "max_words": m}
+                )
                 for a in articles
             ]
             for m in {*MAX_WORDS, base["max_words"]}
+            for c in {*CANDIDATES, WHOLE_ARTICLE, base["candidate_sentences"]}
         }
+
+    def cap(self, candidates: float) -> int:
+        return candidate_count(self.budget, {"candidate_sentences": candidates})
+
+    def _features(self, i: int, setting: dict[str, float]) -> np.ndarray:
+        return self.features[setting["max_words"], setting["candidate_sentences"]][i]
 
     def weights(
         self, indices: list[int], columns: Sequence[str], setting: dict[str, float]
     ) -> dict[str, float]:
         """Fitted on the articles at `indices`, using only the features in `columns`."""
         keep = [FEATURES.index(c) for c in columns]
-        features = np.vstack([self.features[setting["max_words"]][i][:, keep] for i in indices])
-        fitted = fit_logistic(features, np.concatenate([self.articles[i].labels for i in indices]))
+        cap = self.cap(setting["candidate_sentences"])
+        features = np.vstack([self._features(i, setting)[:, keep] for i in indices])
+        fitted = fit_logistic(features, np.concatenate([self.articles[i].labels[:cap] for i in indices]))
         coefficients = dict.fromkeys(FEATURES, 0.0) | dict(zip(columns, fitted[:-1], strict=True))
         return {
             **self.base,
@@ -139,25 +158,24 @@ class SummaryFit:
             **{f"w_{k}": v for k, v in coefficients.items()},
         }
 
-    def rouge(self, indices: list[int], weights: dict[str, float], budget: int) -> list[float]:
+    def rouge(self, indices: list[int], weights: dict[str, float]) -> list[float]:
+        cap = self.cap(weights["candidate_sentences"])
         scores = []
         for i in indices:
             article = self.articles[i]
-            relevance = logistic_scores(self.features[weights["max_words"]][i], weights)
-            picked = pick_sentences(article.sentences, relevance, article.vectors, budget, weights)
+            relevance = logistic_scores(self._features(i, weights), weights)
+            picked = pick_sentences(article.sentences[:cap], relevance, article.vectors[:cap], self.budget, weights)
             scores.append(rouge_l([article.sentences[k].text for k in picked], article.reference))
         return scores
 
     def choose(
-        self, indices: list[int], columns: Sequence[str], settings: list[dict[str, float]], budget: int
+        self, indices: list[int], columns: Sequence[str], settings: list[dict[str, float]]
     ) -> dict[str, float]:
         """The fitted weights under the setting with the best ROUGE-L on these same articles."""
         candidates = [self.weights(indices, columns, setting) for setting in settings]
-        return max(candidates, key=lambda w: statistics.mean(self.rouge(indices, w, budget)))
+        return max(candidates, key=lambda w: statistics.mean(self.rouge(indices, w)))
 
-    def cross_validate(
-        self, columns: Sequence[str], settings: list[dict[str, float]], budget: int
-    ) -> list[float]:
+    def cross_validate(self, columns: Sequence[str], settings: list[dict[str, float]]) -> list[float]:
         """Held-out ROUGE-L per article, averaged over REPEATS shuffles of the fold assignment; the weights
         and the picking setting are chosen on the other folds only (nested cross-validation)."""
         n = len(self.articles)
@@ -166,57 +184,55 @@ class SummaryFit:
             fold_of = np.random.default_rng(repeat).permutation(n) % FOLDS
             for fold in range(FOLDS):
                 test = [i for i in range(n) if fold_of[i] == fold]
-                weights = self.choose([i for i in range(n) if fold_of[i] != fold], columns, settings, budget)
-                held_out[test] += np.array(self.rouge(test, weights, budget)) / REPEATS
+                weights = self.choose([i for i in range(n) if fold_of[i] != fold], columns, settings)
+                held_out[test] += np.array(self.rouge(test, weights)) / REPEATS
         return held_out.tolist()
 
 
 def picking_settings(
-    max_words: Sequence[float], lambdas: Sequence[float], penalties: Sequence[float]
+    max_words: Sequence[float],
+    lambdas: Sequence[float],
+    penalties: Sequence[float],
+    candidates: Sequence[float] = CANDIDATES,
 ) -> list[dict[str, float]]:
     return [
-        {"max_words": m, "mmr_lambda": lam, "length_penalty": pen}
-        for m, lam, pen in itertools.product(max_words, lambdas, penalties)
+        {"max_words": m, "mmr_lambda": lam, "length_penalty": pen, "candidate_sentences": c}
+        for m, lam, pen, c in itertools.product(max_words, lambdas, penalties, candidates)
     ]
 
 
 def fit_summaries(embedder: Embedder, base: dict[str, float]) -> tuple[dict[str, float], dict[str, Any]]:
     budget = load_presets()["medium"].sentences  # the default preset: the one users see
-    fit = SummaryFit(prepare_articles(embedder, data.load_news()), base)
+    fit = SummaryFit(prepare_articles(embedder, data.load_news()), base, budget)
     lead = [rouge_l([s.text for s in a.sentences[:3]], a.reference) for a in fit.articles]
-    old_picking = picking_settings([base["max_words"]], [0.7], [0.0])  # as before this fit
+    whole_article = picking_settings(MAX_WORDS, MMR_LAMBDAS, LENGTH_PENALTIES, [WHOLE_ARTICLE])
     full_grid = picking_settings(MAX_WORDS, MMR_LAMBDAS, LENGTH_PENALTIES)
     variants = {
-        "position + centrality + title, old picking (MMR 0.7)": (FEATURES[:3], old_picking, budget),
-        "position + centrality + title, picking tuned": (
-            FEATURES[:3],
-            picking_settings([base["max_words"]], MMR_LAMBDAS, LENGTH_PENALTIES),
-            budget,
-        ),
-        "+ length features (length, long, short), picking tuned": (FEATURES, full_grid, budget),
-        "the same at 3 sentences (no preset has 3)": (FEATURES, full_grid, 3),
+        "position, centrality, title, length features; whole article": (FEATURES[:6], whole_article),
+        "+ first/second/third sentence; whole article": (FEATURES, whole_article),
+        "+ first/second/third sentence; leading sentences only (cap fitted)": (FEATURES, full_grid),
     }
     rows = [{"model": "lead-3 (reference point)", "sentences": 3, "cv rougeL": statistics.mean(lead)}]
-    for name, (columns, settings, sentences) in tqdm(variants.items(), desc="cross-validation", disable=None):
-        held_out = fit.cross_validate(columns, settings, sentences)
+    for name, (columns, settings) in tqdm(variants.items(), desc="cross-validation", disable=None):
+        held_out = fit.cross_validate(columns, settings)
         versus = paired_bootstrap(held_out, lead)
         rows.append(
             {
                 "model": name,
-                "sentences": sentences,
+                "sentences": budget,
                 "cv rougeL": statistics.mean(held_out),
                 "vs lead-3": versus["mean"],
                 "95% interval": f"{versus['low']:+.3f} .. {versus['high']:+.3f}",
             }
         )
-    final = fit.choose(list(range(len(fit.articles))), FEATURES, full_grid, budget)
+    final = fit.choose(list(range(len(fit.articles))), FEATURES, full_grid)
     fitted = {k: final[k] for k in ("intercept", *(f"w_{f}" for f in FEATURES), *full_grid[0])}
     report = {
         "articles": len(fit.articles),
         "budget_sentences": budget,
         "oracle_sentences_mean": statistics.mean(a.labels.sum() for a in fit.articles),
         "cross_validated": rows,
-        "in_sample_rougeL": statistics.mean(fit.rouge(list(range(len(fit.articles))), final, budget)),
+        "in_sample_rougeL": statistics.mean(fit.rouge(list(range(len(fit.articles))), final)),
         "fitted": fitted,
     }
     return fitted, report

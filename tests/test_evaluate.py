@@ -136,25 +136,26 @@ def test_eval_summaries_end_to_end(
     monkeypatch.setattr(evaluate, "_load", lambda settings: models)
     output = tmp_path / "summaries.json"
     args = argparse.Namespace(
-        eval_command="summaries", data=None, limit=5, preset="medium", output=output, markdown=True
+        eval_command="summaries", data=None, limit=5, preset="long", output=output, markdown=True
     )
     evaluate.run(args, settings=None)  # type: ignore[arg-type]
     report = json.loads(output.read_text())
     systems = {row["system"]: row for row in report["systems"]}
+    # A preset of other than three sentences gets LEAD at its own budget too.
     assert set(systems) == {
-        "precis (medium)",
-        "precis (medium), no headline",
+        "precis (long)",
+        "precis (long), no headline",
         "lead-3",
-        "lead-4",
-        "sumy lexrank-4",
-        "sumy textrank-4",
+        "lead-7",
+        "sumy lexrank-7",
+        "sumy textrank-7",
     }
     for row in systems.values():
         assert all(0.0 <= row[m] <= 1.0 for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
         assert row["rouge2"] <= row["rouge1"] and row["words"] > 0
-    assert systems["lead-3"]["sentences"] == 3 and systems["precis (medium)"]["sentences"] == 4
+    assert systems["lead-3"]["sentences"] == 3 and systems["precis (long)"]["sentences"] == 7
     assert report["articles"] == 5 and len(report["per_article_rougeL"]["lead-3"]) == 5
-    assert "| precis (medium) |" in capsys.readouterr().out
+    assert "| precis (long) |" in capsys.readouterr().out
 
 
 def test_summary_rouge_of_lead_3_equals_rouge_of_its_text(five_articles) -> None:
@@ -248,6 +249,16 @@ def test_logistic_fit_learns_the_sign_of_a_feature() -> None:
     features = np.array([[0.0], [0.1], [0.2], [0.8], [0.9], [1.0]])
     weights = fit_logistic(features, np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0]))
     assert weights[0] > 0 and weights[1] < 0
+
+
+def test_logistic_fit_is_in_the_units_of_the_features_whatever_their_scale() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 2))
+    labels = (features[:, 0] + 0.5 * rng.normal(size=200) > 0).astype(float)
+    weights = fit_logistic(features, labels)
+    rescaled = fit_logistic(features * [100.0, 1.0], labels)
+    # The penalty works on standardised features, so scaling one changes its weight, not the model.
+    assert np.allclose(rescaled[0] * 100.0, weights[0]) and np.allclose(rescaled[1:], weights[1:])
 
 
 def test_oracle_picks_the_sentence_that_matches_the_reference() -> None:

@@ -65,3 +65,35 @@ def test_mmr_skips_a_near_duplicate() -> None:
     vectors = np.array([[1.0, 0.0], [0.999, 0.0447], [0.0, 1.0]])
     picked = select_by_mmr(np.array([1.0, 0.95, 0.6]), vectors, count=2, trade_off=0.5)
     assert picked == [0, 2]
+
+
+class _CountingEmbedder:
+    """The real embedder, counting the texts it is given."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+        self.texts = 0
+
+    def embed(self, texts: list[str]):
+        self.texts += len(texts)
+        return self.embedder.embed(texts)
+
+
+def test_summaries_pick_from_the_leading_sentences_and_embed_only_those(models: Models, news) -> None:
+    from models.extractive import ExtractiveSummariser, candidate_count
+    from models.sentences import split_sentences
+
+    article = news["harbour_bridge"]
+    # The story told twice over: the second telling is as relevant, but lies past the candidates.
+    text = article.text + "\n" + article.text + "\n" + article.text
+    sentences = split_sentences(text)
+    counting = _CountingEmbedder(models.embedder)
+    summariser = ExtractiveSummariser(counting)  # type: ignore[arg-type]
+    cap = candidate_count(PRESETS["medium"].sentences, summariser.weights)
+    assert len(sentences) > cap
+    summary = summariser.summarise(text, article.title, PRESETS["medium"])
+    assert counting.texts == cap + 1  # the candidates and the headline
+    assert all(s.start < sentences[cap].start for s in summary.sentences)
+    # Longer presets reach further, so that each of their picks is still a choice.
+    assert candidate_count(PRESETS["long"].sentences, summariser.weights) == 2 * PRESETS["long"].sentences

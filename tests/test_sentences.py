@@ -31,3 +31,19 @@ def test_offsets_slice_the_text_back_exactly_across_lines() -> None:
 
 def test_blank_text_has_no_sentences() -> None:
     assert split_sentences(" \n\n \t") == []
+
+
+def test_a_caption_run_into_the_next_sentence_is_split_at_the_seam() -> None:
+    text = (
+        "Klopp during a training session in Dortmund on Wednesday He said: 'I have got some nice experiences.' "
+        "Glenn Mason has said he will pay back the money out of his pension pot A respected bank manager "
+        "who was jailed told The Sun he regrets it."
+    )
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "Klopp during a training session in Dortmund on Wednesday",
+        "He said: 'I have got some nice experiences.'",
+        "Glenn Mason has said he will pay back the money out of his pension pot",
+        "A respected bank manager who was jailed told The Sun he regrets it.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
