@@ -72,7 +72,7 @@ def load_models(config: ModelConfig) -> Models:
     transformers.utils.logging.disable_progress_bar()
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
-    embedder = Embedder(config.embedder_path)
+    embedder = Embedder(config.embedder_path, backend=config.embedder_backend)
     summariser: Summariser
     if config.summariser:
         from models.seq2seq import AbstractiveSummariser

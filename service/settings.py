@@ -5,7 +5,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.config import ModelConfig
+from models.config import EmbedderBackend, ModelConfig
 
 
 class Settings(BaseSettings):
@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_html_chars: int = Field(5_000_000, ge=1)
     # None means the bundled all-MiniLM-L6-v2.
     embedder: str | None = None
+    # "onnx" runs the embedder in ONNX Runtime (exported once into ~/.cache/precis/onnx); "torch" in torch.
+    embedder_backend: EmbedderBackend = "onnx"
     # A Hugging Face id or local directory; None means the embedded extractive summariser / answer finder.
     summariser: str | None = None
     qa_model: str | None = None
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
     def model_config_for_loading(self) -> ModelConfig:
         return ModelConfig(
             embedder_path=self.embedder,
+            embedder_backend=self.embedder_backend,
             summariser=self.summariser,
             qa_model=self.qa_model,
             torch_threads=self.torch_threads,

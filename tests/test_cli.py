@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from models.presets import load_presets
 from scripts.local_server import free_port, wait_until_ready
 from tests.conftest import CATL_PAGE
 
@@ -84,7 +85,7 @@ def test_serve_answers_http_requests(env, news, tmp_path: Path) -> None:
             article = news["harbour_bridge"]
             created = httpx.post(f"{base}/v1/articles", json={"title": article.title, "text": article.text}).json()
             summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
-            assert len(summary["sentences"]) == 4
+            assert len(summary["sentences"]) == load_presets()["medium"].sentences
         finally:
             server.terminate()
             server.wait(timeout=30)

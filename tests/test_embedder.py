@@ -1,0 +1,100 @@
+"""The embedder's backends: the default (ONNX Runtime) one reproduces the torch vectors; the export is cached."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models import onnx_export
+from models.embedder import Embedder
+from models.errors import ModelLoadError
+from models.sentences import split_sentences
+
+DATA = Path(__file__).parent / "data"
+# Far beyond the 256-token limit, so both backends must truncate it the same way.
+LONG = " ".join(
+    f"In paragraph {i} the council said the harbour bridge, costing £48m, would open in {2020 + i % 9}."
+    for i in range(40)
+)
+EMPTYISH = ["", "   ", "."]
+
+
+@pytest.fixture(scope="module")
+def sentences() -> list[str]:
+    texts = [(DATA / f"{name}.txt").read_text(encoding="utf-8") for name in ("harbour_bridge", "vaccine_trial")]
+    real = [s.text for text in texts for s in split_sentences(text)][:46]
+    assert len(real) >= 30
+    return [*real[:20], LONG, *EMPTYISH, *real[20:]]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="module")
+def default(cache_dir: Path) -> Embedder:
+    """Built first in this module, so it exports the graph into an empty cache."""
+    return Embedder(onnx_cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return Embedder(backend="torch")
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_default_backend_is_onnx_and_reproduces_torch(default, torch_embedder, sentences) -> None:
+    assert default.backend == "onnx" and torch_embedder.backend == "torch"
+    fast, reference = default.embed(sentences), torch_embedder.embed(sentences)
+    assert fast.shape == reference.shape == (len(sentences), default.dimension)
+    assert cosines(fast, reference).min() >= 0.999
+
+
+def test_vectors_are_unit_float32_in_input_order(default, sentences) -> None:
+    vectors = default.embed(sentences)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(sentences), 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(default.embed(sentences[::-1]), vectors[::-1], atol=1e-5)
+    one_by_one = np.concatenate([default.embed([s]) for s in sentences[:: len(sentences) // 6]])
+    assert cosines(one_by_one, vectors[:: len(sentences) // 6]).min() >= 0.9999
+    assert default.embed([]).shape == (0, 384)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 64])
+def test_vectors_do_not_depend_on_batch_size(default, cache_dir, sentences, batch_size) -> None:
+    other = Embedder(batch_size=batch_size, onnx_cache_dir=cache_dir)
+    assert cosines(other.embed(sentences), default.embed(sentences)).min() >= 0.9999
+
+
+def test_export_is_cached_and_reused(default, cache_dir) -> None:
+    graph = default.onnx_path
+    assert graph is not None and graph.parent == cache_dir and graph.is_file()
+    written = graph.stat().st_mtime_ns
+    again = Embedder(onnx_cache_dir=cache_dir)
+    assert again.backend == "onnx" and again.onnx_path == graph
+    assert graph.stat().st_mtime_ns == written
+    assert sorted(p.name for p in cache_dir.iterdir() if not p.name.endswith(".lock")) == [graph.name]
+
+
+def test_falls_back_to_torch_when_export_fails(monkeypatch, caplog, tmp_path) -> None:
+    def broken(*args: object) -> Path:
+        raise onnx_export.ExportError("simulated")
+
+    monkeypatch.setattr(onnx_export, "ensure_onnx", broken)
+    monkeypatch.setattr("models.embedder._warned", set())
+    with caplog.at_level(logging.WARNING, logger="models.embedder"):
+        first = Embedder(onnx_cache_dir=tmp_path)
+        Embedder(onnx_cache_dir=tmp_path)
+    assert first.backend == "torch" and first.session is None
+    assert first.embed(["Police said."]).shape == (1, 384)
+    assert len([r for r in caplog.records if "using torch" in r.getMessage()]) == 1, "warned once"
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ModelLoadError, match="PRECIS_EMBEDDER_BACKEND"):
+        Embedder(backend="tensorflow")  # type: ignore[arg-type]
