@@ -1,7 +1,8 @@
 """`precis batch --engine ray`: the same pre-summariser, with Ray Data actors doing the model work.
 
 The driver lists the pending articles; Ray splits the ids into blocks of `chunk_size`; each actor loads the
-models once and runs `summarise_chunk` on its blocks, writing to the shared database. The claim inside
+models once and runs `summarise_chunk` on its blocks, writing to the shared database, and stores the blocks'
+related-article vectors too. The claim inside
 `summarise_chunk` (only still-pending ids, row locks on PostgreSQL) keeps the job exactly-once even with
 other batch runs going at the same time. With `PRECIS_RAY_ADDRESS` unset, Ray starts on this machine.
 """
@@ -14,7 +15,9 @@ import ray
 from models.config import ModelConfig
 from models.registry import load_models
 from scripts.presummarise import BatchPlan, BatchReport, pending_articles, summarise_chunk
+from service.related import store_vectors
 from service.settings import Settings
+from service.store.articles import get_articles
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow
 
@@ -33,12 +36,14 @@ class ChunkSummariser:
             claimed, stored = summarise_chunk(
                 session, self.models, self.plan.presets, self.plan.since, len(ids), only_ids=ids
             )
+            store_vectors(session, self.models, get_articles(session, ids))
         return {"articles": np.array([claimed])} | {
             preset: np.array([stored.get(preset, 0)]) for preset in self.plan.presets
         }
 
 
-def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
+def run_batch_on_ray(settings: Settings, plan: BatchPlan, summariser_id: str) -> BatchReport:
+    """`summariser_id`: the versioned id of the summariser the actors will load (the driver's own copy)."""
     ray.init(address=settings.ray_address, include_dashboard=False, ignore_reinit_error=True,
              log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = True
@@ -48,7 +53,6 @@ def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
     model_config = settings.model_config_for_loading()
     actor_config = ModelConfig(**{**vars(model_config), "torch_threads": max(1, cpus // workers)})
     sessions = make_session_factory(make_engine(settings.database_url))
-    summariser_id = load_models(model_config).summariser_id
     started = time.perf_counter()
     with sessions() as session:
         query = pending_articles(summariser_id, plan.presets, plan.since).with_only_columns(ArticleRow.id)

@@ -152,25 +152,25 @@ def _presets(value: str) -> list[str]:
 
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
     from scripts.presummarise import BatchPlan, run_batch
+    from service.related import store_missing_vectors
     from service.store.database import make_engine, make_session_factory
 
     plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    models = _load_models(settings)
     if args.engine == "ray":
         try:
             from scripts.presummarise_ray import run_batch_on_ray
         except ImportError as error:
             raise PrecisError(f"--engine ray needs Ray ({error.name} is missing): pip install -e '.[ray]'") from error
 
-        report = run_batch_on_ray(settings, plan)
+        report = run_batch_on_ray(settings, plan, models.summariser_id)
     else:
-        from service.related import store_missing_vectors
-
-        sessions = make_session_factory(make_engine(settings.database_url))
-        models = _load_models(settings)
         report = run_batch(sessions, models, plan)
-        # Related-article vectors as well, so that no reader's request has to fill them in.
-        with sessions() as session:
-            print(f"stored {store_missing_vectors(session, models)} article vectors for related articles")
+    # Related-article vectors as well, so that no reader's request has to fill them in (on Ray the actors
+    # stored those of the articles they summarised; this fills in the rest).
+    with sessions() as session:
+        print(f"stored {store_missing_vectors(session, models)} article vectors for related articles")
     rate = report.articles / report.seconds if report.seconds else 0.0
     stored = ", ".join(f"{preset} {count}" for preset, count in report.stored.items())
     print(

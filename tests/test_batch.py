@@ -22,7 +22,7 @@ from service.schemas import ArticleIn
 from service.settings import Settings
 from service.store.articles import add_article
 from service.store.database import make_engine, make_session_factory
-from service.store.tables import ArticleRow, SummaryRow
+from service.store.tables import ArticleRow, ArticleVectorRow, SummaryRow
 
 ARCHIVE_SIZE = 200
 
@@ -144,5 +144,9 @@ def test_ray_engine_runs_the_same_job(tmp_path) -> None:
     assert first.returncode == 0, first.stderr[-3000:]
     assert "stored 48 summaries (short 24, bullets 24)" in first.stdout
     assert _summary_counts(sessions) == (48, 48)
+    # The actors stored the related-article vectors of what they summarised; the driver had none left to do.
+    assert "stored 0 article vectors" in first.stdout
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ArticleVectorRow)) == 24
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert "stored 0 summaries" in again.stdout
