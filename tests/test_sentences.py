@@ -1,6 +1,12 @@
 from models.sentences import split_sentences
 
 
+def assert_splits_into(text: str, expected: list[str]) -> None:
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == expected
+    assert all(text[s.start : s.end] == s.text for s in sentences), "offsets slice the text back exactly"
+
+
 def test_abbreviations_decimals_and_quotes_do_not_split() -> None:
     text = (
         "Mr. Smith flew to Washington, D.C. on Monday. The U.S. economy grew 2.5% last year. "
@@ -19,14 +25,10 @@ def test_offsets_slice_the_text_back_exactly_across_lines() -> None:
         "Headline without a stop\n\nFirst paragraph here. Second sentence — with “quotes”.\n"
         "Café owners agreed."
     )
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == [
-        "Headline without a stop",
-        "First paragraph here.",
-        "Second sentence — with “quotes”.",
-        "Café owners agreed.",
-    ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert_splits_into(
+        text,
+        ["Headline without a stop", "First paragraph here.", "Second sentence — with “quotes”.", "Café owners agreed."],
+    )
 
 
 def test_blank_text_has_no_sentences() -> None:
@@ -39,11 +41,12 @@ def test_a_caption_run_into_the_next_sentence_is_split_at_the_seam() -> None:
         "Glenn Mason has said he will pay back the money out of his pension pot A respected bank manager "
         "who was jailed told The Sun he regrets it."
     )
-    sentences = split_sentences(text)
-    assert [s.text for s in sentences] == [
-        "Klopp during a training session in Dortmund on Wednesday",
-        "He said: 'I have got some nice experiences.'",
-        "Glenn Mason has said he will pay back the money out of his pension pot",
-        "A respected bank manager who was jailed told The Sun he regrets it.",
-    ]
-    assert all(text[s.start : s.end] == s.text for s in sentences)
+    assert_splits_into(
+        text,
+        [
+            "Klopp during a training session in Dortmund on Wednesday",
+            "He said: 'I have got some nice experiences.'",
+            "Glenn Mason has said he will pay back the money out of his pension pot",
+            "A respected bank manager who was jailed told The Sun he regrets it.",
+        ],
+    )
