@@ -43,8 +43,8 @@ def lexrank_centrality(similarity: np.ndarray, threshold: float, damping: float)
 # length     words / 30, capped at 60 words
 # long       more than max_words words: in web copy, usually photo captions run together without full stops
 # short      fewer than min_words words: datelines, bylines, "Scroll down for video"
-# first, second, third  the lead sentences themselves: their worth is not a smooth curve (the first is
-#            often a caption or a teaser, the second carries the story)
+# first, second, third  the lead sentences themselves: their worth is not a smooth curve (in web copy the
+#            first is often a caption or a teaser run into the lead, and is fitted to count for less)
 FEATURES = ("position", "centrality", "title", "length", "long", "short", "first", "second", "third")
 
 

@@ -5,7 +5,8 @@ cross-validated figures, so that the weights are not judged on the items they we
 
 Summaries: a logistic regression over the sentence features of models/extractive.py, trained on oracle
 sentences (greedy ROUGE-L against the human summary), plus the picking settings (MMR trade-off, per-word
-cost, caption length limit) chosen by ROUGE-L. Figures: nested 5-fold cross-validation over articles.
+cost, caption length limit, how many leading sentences are candidates) chosen by ROUGE-L. Figures: nested 5-fold
+cross-validation over articles.
 Answers: the semantic vs BM25 weight, chosen by how often the best passage holds the answer, and the
 no-answer threshold, chosen to tell answerable questions from the same questions asked of a paragraph on
 another topic. Figures: cross-validation over SQuAD topics (Wikipedia articles).
