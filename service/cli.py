@@ -155,15 +155,17 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
     from service.related import store_missing_vectors
     from service.store.database import make_engine, make_session_factory
 
-    plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
-    sessions = make_session_factory(make_engine(settings.database_url))
-    models = _load_models(settings)
     if args.engine == "ray":
+        # Before the models load: a missing extra should fail at once.
         try:
             from scripts.presummarise_ray import run_batch_on_ray
         except ImportError as error:
             raise PrecisError(f"--engine ray needs Ray ({error.name} is missing): pip install -e '.[ray]'") from error
 
+    plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    models = _load_models(settings)
+    if args.engine == "ray":
         report = run_batch_on_ray(settings, plan, models.summariser_id)
     else:
         report = run_batch(sessions, models, plan)
