@@ -148,8 +148,8 @@ class ExtractiveSummariser:
 
     def summarise_each(self, articles: list[Article], presets: list[Preset]) -> list[list[Summary]]:
         """For each article, one summary per preset; the sentences are embedded once for all presets."""
-        limit = max(self.candidate_count(preset) for preset in presets)
-        split = [split_sentences(article.text)[:limit] for article in articles]
+        caps = [candidate_count(preset.sentences, self.weights) for preset in presets]
+        split = [split_sentences(article.text)[: max(caps)] for article in articles]
         titles = [article.title for article in articles if article.title]
         vectors = self.embedder.embed([s.text for sentences in split for s in sentences] + titles)
         title_vectors = iter(vectors[len(vectors) - len(titles) :])
@@ -161,19 +161,11 @@ class ExtractiveSummariser:
             title_vector = next(title_vectors) if article.title else None
             summaries.append(
                 [
-                    self._summarise_split(
-                        sentences[: self.candidate_count(preset)],
-                        article_vectors[: self.candidate_count(preset)],
-                        title_vector,
-                        preset,
-                    )
-                    for preset in presets
+                    self._summarise_split(sentences[:cap], article_vectors[:cap], title_vector, preset)
+                    for preset, cap in zip(presets, caps, strict=True)
                 ]
             )
         return summaries
-
-    def candidate_count(self, preset: Preset) -> int:
-        return candidate_count(preset.sentences, self.weights)
 
     def _summarise_split(
         self,
