@@ -1,59 +1,25 @@
-"""Extractive answers: find the passage that answers a question, then the span inside it."""
+"""Extractive answers: retrieval finds the passages that may answer a question, the trained reader reads them.
+
+Retrieval scores runs of sentences by meaning (MiniLM cosine) and word overlap (BM25) over the whole article, so a
+long article is covered end to end. The reader (models/reader.py) reads the best few passages, each widened to a
+paragraph-sized context as it was trained on, and returns the best span across them, unless the null answer beats
+every span by the reader's fitted threshold: then the article does not say.
+"""
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.language import Language
 
 from models.embedder import Embedder
 from models.presets import load_ranking
+from models.reader import QAReader
 from models.results import Answer
 from models.sentences import Sentence, split_sentences
 
 _WORD = re.compile(r"\w+")
-_CURRENCY_SIGNS = "£$€¥"
-
-# Which named-entity labels answer which kind of question. Checked in order, first match wins,
-# so the more specific patterns come first.
-_EXPECTED_ENTITIES: list[tuple[re.Pattern[str], frozenset[str]]] = [
-    (
-        re.compile(r"\bhow (many|much)\b.*\b(percent|percentage)\b|\bwhat (percent|percentage)\b"),
-        frozenset({"PERCENT"}),
-    ),
-    (
-        re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|worth|spend|spent|raise|raised|price)\b"),
-        frozenset({"MONEY"}),
-    ),
-    (re.compile(r"\bhow much\b"), frozenset({"MONEY", "QUANTITY", "CARDINAL", "PERCENT"})),
-    (re.compile(r"\bhow many\b"), frozenset({"CARDINAL", "QUANTITY"})),
-    (re.compile(r"\bhow (long|old)\b"), frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})),
-    (re.compile(r"\bhow (far|tall|high|big|large|heavy)\b"), frozenset({"QUANTITY", "CARDINAL"})),
-    (
-        re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|date|day|month)\b"),
-        frozenset({"DATE", "TIME"}),
-    ),
-    (
-        re.compile(r"\bwhere\b|\b(what|which) (country|city|state|town|region|place|continent)\b"),
-        frozenset({"GPE", "LOC", "FAC"}),
-    ),
-    (
-        re.compile(r"\b(what|which) (company|companies|firm|organi[sz]ation|agency|team|group|party|bank)\b"),
-        frozenset({"ORG"}),
-    ),
-    (re.compile(r"\bwho(m|se)?\b"), frozenset({"PERSON", "ORG", "NORP"})),
-]
-
-
-def expected_entity_labels(question: str) -> frozenset[str]:
-    lowered = question.lower()
-    for pattern, labels in _EXPECTED_ENTITIES:
-        if pattern.search(lowered):
-            return labels
-    return frozenset()
 
 
 def content_words(text: str) -> list[str]:
@@ -71,22 +37,12 @@ class Passage:
     score: float
 
 
-class SpanReader(Protocol):
-    """Extracts the exact answer span from a short context (the transformers QA reader)."""
-
-    name: str
-
-    def read(self, question: str, context: str) -> tuple[int, int, float] | None: ...
-
-
 class AnswerFinder:
-    def __init__(self, embedder: Embedder, ner: Language, reader: SpanReader | None = None) -> None:
+    def __init__(self, embedder: Embedder, reader: QAReader) -> None:
         self.embedder = embedder
-        self.ner = ner
         self.reader = reader
         self.weights = load_ranking()["answers"]
-        parts = [embedder.name, "bm25", ner.meta.get("name", "ner")]
-        self.name = "answers/" + "+".join(parts + ([reader.name] if reader else []))
+        self.name = f"answers/{embedder.name}+bm25+{reader.name}"
 
     def answer(self, text: str, question: str, sentence_vectors: np.ndarray | None = None) -> Answer:
         """The answer span, or Answer.none. `sentence_vectors` (one row per sentence of `text`, as
@@ -94,13 +50,50 @@ class AnswerFinder:
         sentences = split_sentences(text)
         if not sentences:
             return Answer.none(0.0, self.name)
-        passages = self.rank_passages(sentences, question, sentence_vectors)
-        best = passages[0]
-        if best.score < self.weights["no_answer_threshold"]:
-            return Answer.none(round(best.score, 4), self.name)
-        if self.reader is not None:
-            return self._read_span(text, question, passages[0])
-        return self._narrow_to_entity(text, question, passages)
+        contexts = self.reading_contexts(text, sentences, question, sentence_vectors)
+        spans = self.reader.read(question, [text[start:end] for start, end in contexts])
+        later = self.weights["later_context_margin"]
+        # Contexts come best passage first. Margins are not comparable across contexts, so a later one must beat the
+        # best passage's by `later_context_margin` to be preferred.
+        _, margin, start, end = max(
+            (span.margin - rank * later, span.margin, ctx[0] + span.start, ctx[0] + span.end)
+            for rank, (span, ctx) in enumerate(zip(spans, contexts, strict=True))
+            if span is not None
+        )
+        if margin < self.reader.threshold or start >= end:
+            return Answer.none(round(margin, 4), self.name)
+        # The sentences the span lies in: what a reader is shown around the answer.
+        holding = [s for s in sentences if s.start < end and start < s.end]
+        return Answer(
+            answer=text[start:end],
+            start=start,
+            end=end,
+            score=round(margin, 4),
+            context=text[holding[0].start : holding[-1].end],
+            context_start=holding[0].start,
+            context_end=holding[-1].end,
+            model=self.name,
+        )
+
+    def reading_contexts(
+        self, text: str, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
+    ) -> list[tuple[int, int]]:
+        """(start, end) of the texts the reader reads: the whole text when it is paragraph-sized, otherwise the
+        best passages, each widened with its neighbours to a paragraph, without reading a sentence twice."""
+        if len(text.split()) <= int(self.weights["whole_text_words"]):
+            return [(sentences[0].start, sentences[-1].end)]
+        words = int(self.weights["context_words"])
+        contexts: list[tuple[int, int]] = []
+        taken: set[int] = set()
+        for passage in self.rank_passages(sentences, question, sentence_vectors):
+            if len(contexts) == int(self.weights["contexts"]):
+                break
+            if taken.intersection(range(passage.first, passage.last + 1)):
+                continue
+            first, last = widen(sentences, passage.first, passage.last, words, taken)
+            taken.update(range(first, last + 1))
+            contexts.append((sentences[first].start, sentences[last].end))
+        return contexts
 
     def rank_passages(
         self, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
@@ -112,8 +105,9 @@ class AnswerFinder:
         scores -= 0.01 * np.array([j - i for i, j in spans])
         order = np.argsort(-scores, kind="stable")
         return [
-            Passage(spans[k][0], spans[k][1], sentences[spans[k][0]].start, sentences[spans[k][1]].end,
-                    float(scores[k]))
+            Passage(
+                spans[k][0], spans[k][1], sentences[spans[k][0]].start, sentences[spans[k][1]].end, float(scores[k])
+            )
             for k in order
         ]
 
@@ -164,56 +158,22 @@ class AnswerFinder:
         full_match = sum(max(bm25.idf.get(term, rarest), 0.0) for term in terms)
         return np.clip(raw / full_match, 0.0, 1.0) if full_match > 0 else np.zeros(len(passages))
 
-    def _read_span(self, text: str, question: str, passage: Passage) -> Answer:
-        assert self.reader is not None
-        found = self.reader.read(question, text[passage.start : passage.end])
-        if found is None:
-            return Answer.none(round(passage.score, 4), self.name)
-        start, end, _ = found
-        return self._make_answer(text, passage.start + start, passage.start + end, passage)
 
-    def _narrow_to_entity(self, text: str, question: str, passages: list[Passage]) -> Answer:
-        labels = expected_entity_labels(question)
-        if labels:
-            question_words = set(content_words(question))
-            # A close runner-up that holds the kind of thing asked for beats a best passage that doesn't.
-            for passage in passages[:3]:
-                if passage.score < passages[0].score - 0.1:
-                    break
-                span = self._entity_in(text, passage, labels, question_words)
-                if span:
-                    return self._make_answer(text, *span, passage)
-        return self._make_answer(text, passages[0].start, passages[0].end, passages[0])
+def widen(sentences: list[Sentence], first: int, last: int, words: int, taken: set[int]) -> tuple[int, int]:
+    """Adds neighbouring sentences, one before then one after, until the run holds about `words` words; a
+    sentence already read for another passage is not added again."""
 
-    def _entity_in(
-        self, text: str, passage: Passage, labels: frozenset[str], question_words: set[str]
-    ) -> tuple[int, int] | None:
-        context = text[passage.start : passage.end]
-        doc = self.ner(context)
-        # Entities the question already names are not the answer to it.
-        candidates = [
-            e for e in doc.ents if e.label_ in labels and not set(content_words(e.text)) <= question_words
-        ]
-        if not candidates:
-            return None
-        anchors = [t.idx for t in doc if t.lower_ in question_words]
-        if anchors:
-            candidates.sort(key=lambda e: min(abs(e.start_char - a) for a in anchors))
-        entity = candidates[0]
-        start = entity.start_char
-        # The recogniser often leaves a leading currency sign out of a MONEY entity ("£" + "250,000").
-        if entity.label_ == "MONEY" and start > 0 and context[start - 1] in _CURRENCY_SIGNS:
-            start -= 1
-        return passage.start + start, passage.start + entity.end_char
+    def size(i: int) -> int:
+        return len(sentences[i].text.split())
 
-    def _make_answer(self, text: str, start: int, end: int, passage: Passage) -> Answer:
-        return Answer(
-            answer=text[start:end],
-            start=start,
-            end=end,
-            score=round(passage.score, 4),
-            context=text[passage.start : passage.end],
-            context_start=passage.start,
-            context_end=passage.end,
-            model=self.name,
-        )
+    total = sum(size(i) for i in range(first, last + 1))
+    while total < words:
+        grown = False
+        for candidate in (first - 1, last + 1):
+            if 0 <= candidate < len(sentences) and candidate not in taken and total + size(candidate) <= 2 * words:
+                first, last = min(first, candidate), max(last, candidate)
+                total += size(candidate)
+                grown = True
+        if not grown:
+            break
+    return first, last

@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 from typing import Literal
 
-# How the sentence embedder runs (models/embedder.py).
-EmbedderBackend = Literal["onnx", "torch"]
+# How a model runs: ONNX Runtime (a graph exported once and cached) or torch.
+Backend = Literal["onnx", "torch"]
+EmbedderBackend = Backend
 
 
 @dataclass(frozen=True)
@@ -13,4 +14,5 @@ class ModelConfig:
     embedder_backend: EmbedderBackend = "onnx"
     summariser: str | None = None
     qa_model: str | None = None
+    reader_backend: Backend = "onnx"
     torch_threads: int | None = None

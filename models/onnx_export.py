@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,7 +35,7 @@ INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "embeddings"
 # The exported graph must reproduce the torch vectors (fp32 export differs only by rounding, ~1e-7).
 VERIFY_MIN_COSINE = 0.9999
-_ATTENTION = "precis_onnx_export"
+CLASSIC_ATTENTION = "precis_onnx_export"
 _WORK_PREFIX = ".export-"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _PROBES = [
@@ -74,19 +74,27 @@ def _versions() -> str:
 
 
 def cache_path(model_dir: Path, name: str, cache_dir: Path | str | None = None) -> Path:
-    """Where the graph for these weights and these library versions lives (whether or not it exists yet)."""
-    digest = hashlib.sha256()
+    """Where the embedder graph for these weights and these library versions lives (whether or not it exists yet)."""
     with weights_file(model_dir).open("rb") as weights:
-        digest.update(hashlib.file_digest(weights, "sha256").digest())
-    digest.update((model_dir / "config.json").read_bytes())
+        fingerprint = hashlib.file_digest(weights, "sha256").digest()
+    return graph_path(name, fingerprint + (model_dir / "config.json").read_bytes(), cache_dir)
+
+
+def graph_path(name: str, fingerprint: bytes, cache_dir: Path | str | None = None) -> Path:
+    """The cache file for a graph built from what `fingerprint` identifies, under these library versions."""
+    digest = hashlib.sha256(fingerprint)
     digest.update(_versions().encode())
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
     return Path(cache_dir or default_cache_dir()).expanduser() / f"{safe_name}-{digest.hexdigest()[:16]}.onnx"
 
 
 def ensure_onnx(model_dir: Path, name: str, cache_dir: Path | str | None = None) -> Path:
-    """The cached graph for this model, exported first if it is not there yet."""
-    target = cache_path(model_dir, name, cache_dir)
+    """The cached embedder graph for this model, exported first if it is not there yet."""
+    return ensure_graph(cache_path(model_dir, name, cache_dir), lambda target: export(model_dir, target))
+
+
+def ensure_graph(target: Path, build: Callable[[Path], None]) -> Path:
+    """`target`, built first by `build(target)` if it is not there yet; one builder at a time."""
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,8 +104,8 @@ def ensure_onnx(model_dir: Path, name: str, cache_dir: Path | str | None = None)
         for stale in target.parent.glob(f"{_WORK_PREFIX}{target.stem}-*"):  # from a killed exporter of this graph
             shutil.rmtree(stale, ignore_errors=True)
         started = time.perf_counter()
-        export(model_dir, target)
-        log.info("embedder exported to ONNX", extra={"path": str(target), "seconds": time.perf_counter() - started})
+        build(target)
+        log.info("model exported to ONNX", extra={"path": str(target), "seconds": time.perf_counter() - started})
     return target
 
 
@@ -126,48 +134,71 @@ def export(model_dir: Path, target: Path) -> None:
     model = _load_for_export(model_dir)
     probe = tokenizer(_PROBES, padding=True, truncation=True, max_length=64, return_tensors="pt")
     probe = {key: probe[key].to(torch.int64) for key in INPUT_NAMES}
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f"{_WORK_PREFIX}{target.stem}-") as work:
-        raw = Path(work) / "raw.onnx"
-        with torch.inference_mode(), warnings.catch_warnings():
-            # The TorchScript exporter is deprecated in favour of the dynamo one, which needs onnxscript.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (),
-                str(raw),
-                kwargs=dict(probe),
-                input_names=list(INPUT_NAMES),
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    OUTPUT_NAME: {0: "batch"},
-                },
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
+    with export_workspace(target) as work:
+        raw = work / "raw.onnx"
+        trace_to_onnx(model, probe, {OUTPUT_NAME: {0: "batch"}}, raw)
+        with torch.inference_mode():
             expected = model(**probe).numpy()
-        final = Path(work) / "final.onnx"
+        final = work / "final.onnx"
         if config.model_type == "bert":
-            _optimise_bert(raw, final, config.num_attention_heads, config.hidden_size)
+            optimise_bert(raw, final, config.num_attention_heads, config.hidden_size)
         else:
             raw.replace(final)
         _verify(final, {key: value.numpy() for key, value in probe.items()}, expected)
         os.replace(final, target)
 
 
-def _load_for_export(model_dir: Path) -> "PooledEncoder":
-    from transformers import AttentionInterface, AutoModel
+@contextmanager
+def export_workspace(target: Path) -> Iterator[Path]:
+    """A scratch directory beside `target` (so the final rename stays on one file system), removed afterwards;
+    `ensure_graph` clears those a killed exporter left behind."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f"{_WORK_PREFIX}{target.stem}-") as work:
+        yield Path(work)
 
-    AttentionInterface.register(_ATTENTION, _classic_attention)
-    encoder = AutoModel.from_pretrained(model_dir, attn_implementation=_ATTENTION).eval()
+
+def trace_to_onnx(
+    module: torch.nn.Module, probe: dict[str, torch.Tensor], outputs: dict[str, dict[int, str]], path: Path
+) -> None:
+    """Traces `module` on `probe` (int64 inputs, batch x tokens) into an ONNX graph whose batch and token axes stay
+    dynamic; `outputs` names each output with its dynamic axes."""
+    dynamic_axes = {name: {0: "batch", 1: "tokens"} for name in probe}
+    dynamic_axes.update(outputs)
+    with torch.inference_mode(), warnings.catch_warnings():
+        # The TorchScript exporter is deprecated in favour of the dynamo one, which needs onnxscript.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (),
+            str(path),
+            kwargs=dict(probe),
+            input_names=list(probe),
+            output_names=list(outputs),
+            dynamic_axes=dynamic_axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def _load_for_export(model_dir: Path) -> "PooledEncoder":
+    from transformers import AutoModel
+
+    register_classic_attention()
+    encoder = AutoModel.from_pretrained(model_dir, attn_implementation=CLASSIC_ATTENTION).eval()
     if not (hasattr(encoder, "embeddings") and hasattr(encoder, "encoder")):
         raise ExportError(f"{type(encoder).__name__} is not a BERT-style encoder (embeddings + encoder)")
     return PooledEncoder(encoder).eval()
 
 
-def _classic_attention(  # type: ignore[no-untyped-def]
+def register_classic_attention() -> str:
+    """Registers `classic_attention` with transformers; returns the name to pass as attn_implementation."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(CLASSIC_ATTENTION, classic_attention)
+    return CLASSIC_ATTENTION
+
+
+def classic_attention(  # type: ignore[no-untyped-def]
     module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs
 ):
     """Eager attention written as the onnxruntime optimiser's BERT pattern (scores / sqrt(d) + additive mask)."""
@@ -195,7 +226,7 @@ class PooledEncoder(torch.nn.Module):
         return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
 
-def _optimise_bert(source: Path, target: Path, num_heads: int, hidden_size: int) -> None:
+def optimise_bert(source: Path, target: Path, num_heads: int, hidden_size: int) -> None:
     """Fuses attention and bias+GELU. The fused (Skip/Embed)LayerNormalization kernels are left out: on the 2-core
     Xeon they were slower than plain LayerNormalization (bulk 256 vs 284 sentences/s, same run)."""
     from onnxruntime.transformers.fusion_options import FusionOptions

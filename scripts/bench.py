@@ -65,6 +65,7 @@ def _load_models():  # type: ignore[no-untyped-def]
 
 
 def bench_models(args: argparse.Namespace) -> dict[str, Any]:
+    from models.entity_answers import EntityAnswerFinder, load_ner
     from models.presets import load_presets
 
     started = time.perf_counter()
@@ -82,6 +83,14 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
         for text in texts
         for question in QUESTIONS
     ]
+    # The previous answer method (entity narrowing, no reader) in the same run: the baseline for the reader's cost.
+    previous = EntityAnswerFinder(models.embedder, load_ner())
+    previous_ms = [
+        timed_ms(previous.answer, text, question)
+        for _ in range(args.repeats)
+        for text in texts
+        for question in QUESTIONS
+    ]
     return {
         "model_load_s": round(load_seconds, 2),
         "rss_after_load_mib": round(rss_after_load),
@@ -91,6 +100,7 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
         "summary_ms_p95": round(percentile(summary_ms, 0.95), 1),
         "answer_ms_p50": round(percentile(answer_ms, 0.5), 1),
         "answer_ms_p95": round(percentile(answer_ms, 0.95), 1),
+        "previous_answer_ms_p50": round(percentile(previous_ms, 0.5), 1),
         "summaries_timed": len(summary_ms),
         "answers_timed": len(answer_ms),
     }

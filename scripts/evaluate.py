@@ -1,7 +1,7 @@
 """Measured summary and answer quality against baselines: the code behind `precis eval`.
 
     precis eval summaries [--limit N] [--preset medium] [--data FILE] [--output FILE] [--markdown]
-    precis eval answers [--limit 1000] [--seed 0] [--data FILE] [--output FILE] [--markdown]
+    precis eval answers [--limit N] [--seed 0] [--data FILE] [--output FILE] [--markdown]
 
 (`python -m scripts.evaluate summaries ...` is the same command.) Prints a table, writes a JSON report.
 """
@@ -70,52 +70,57 @@ def run_summaries(args: argparse.Namespace, settings: "Settings") -> None:
 
 
 def run_answers(args: argparse.Namespace, settings: "Settings") -> None:
-    from models.answers import AnswerFinder
+    from models.entity_answers import EntityAnswerFinder, load_ner
+    from models.squad import DEFAULT_SQUAD_FILE, load_squad, split_by_article
     from scripts.evaluation import answers, data
     from scripts.evaluation.report import write_json
 
-    pool = data.load_squad(args.data or data.SQUAD_FILE)
-    questions = data.sample(pool, args.limit, args.seed)
-    distractors = data.distractor_contexts(questions, pool, args.seed)
+    pool = load_squad(args.data or DEFAULT_SQUAD_FILE)
+    # The split the reader was trained with (the same defaults): figures only on articles it never saw.
+    _, validation = split_by_article(pool, seed=args.seed)
+    questions = data.sample(validation, args.limit, args.seed)
+    task = answers.make_task(questions, validation, [item.article for item in data.load_news()], args.seed)
     models = _load(settings)
-    finders = [AnswerFinder(models.embedder, models.answers.ner)]
-    if models.answers.reader is not None:
-        finders.append(models.answers)
-    threshold = finders[0].weights["no_answer_threshold"]
-    rows, trade_offs = [], {}
-    for finder in finders:
-        outcomes, distractor_best = answers.evaluate(finder, questions, distractors)
-        rows.append(answers.precis_row(f"precis {finder.name}", questions, outcomes, threshold))
-        rows.append(answers.precis_row("  same, no threshold", questions, outcomes, -float("inf")))
-        thresholds = sorted({*answers.THRESHOLDS, threshold})
-        trade_offs[finder.name] = answers.trade_off(questions, outcomes, distractor_best, thresholds)
-    rows.append(answers.bm25_row(questions))
+    reader_name = f"precis {models.answers.name}"
+    entity = EntityAnswerFinder(models.embedder, load_ner())
+    systems = {
+        reader_name: answers.run(answers.open_reader_finder(models.answers).answer, task, "reader"),
+        f"previous {entity.name}": answers.run(entity.answer, task, "entities"),
+        "bm25 best sentence": answers.run(answers.bm25_answerer, task, "bm25"),
+    }
+    threshold = models.answers.reader.threshold
+    thresholds = {reader_name: threshold}
+    rows = [
+        answers.row(name, task, outcomes, thresholds.get(name, -float("inf"))) for name, outcomes in systems.items()
+    ]
+    per_type = answers.by_type(task, systems, thresholds)
+    trade_off = answers.trade_off(task, systems[reader_name], sorted({threshold, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}))
+    topics = sorted({q.topic for q in validation})
     report = {
         "task": "answers",
-        "data": str(args.data or data.SQUAD_FILE),
+        "data": str(args.data or DEFAULT_SQUAD_FILE),
+        "validation_articles": topics,
         "questions": len(questions),
         "seed": args.seed,
-        "no_answer_threshold": threshold,
+        "reader_threshold": threshold,
         "systems": rows,
-        "no_answer_trade_off": trade_offs,
+        "f1_by_question_type": per_type,
+        "reader_threshold_trade_off": trade_off,
     }
     write_json(args.output, report)
-    tables = [
-        (
-            f"Answers: {len(questions)} SQuAD v1.1 dev questions (seed {args.seed}), threshold {threshold}",
-            rows,
-            answers.COLUMNS,
-        ),
-    ]
-    tables += [
-        (
-            f"No-answer threshold, {name}: each question also asked of a paragraph on another topic",
-            trade_off,
-            answers.TRADE_OFF_COLUMNS,
-        )
-        for name, trade_off in trade_offs.items()
-    ]
-    _print_tables(tables, args.markdown)
+    heading = (
+        f"Answers: {len(questions)} SQuAD v1.1 questions from {len(topics)} articles the reader never trained on "
+        f"({', '.join(topics)}); made up = answered where (a) another paragraph of the article or (b) an unrelated "
+        "news article does not say"
+    )
+    _print_tables(
+        [
+            (heading, rows, answers.COLUMNS),
+            ("F1 by question type", per_type, ["type", "questions", *systems]),
+            (f"The reader's no-answer threshold (fitted: {threshold:.3f})", trade_off, answers.TRADE_OFF_COLUMNS),
+        ],
+        args.markdown,
+    )
     print(f"\nJSON report: {args.output}", file=sys.stderr)
 
 

@@ -32,8 +32,8 @@ from models.extractive import FEATURES, candidate_count, logistic_scores, pick_s
 from models.presets import load_presets, load_ranking
 from models.registry import load_models
 from models.sentences import Sentence, split_sentences
+from models.squad import DEFAULT_SQUAD_FILE, load_squad
 from scripts.evaluation import data
-from scripts.evaluation.answers import CachedEmbedder
 from scripts.evaluation.metrics import holds_answer, rouge_l
 from scripts.evaluation.report import paired_bootstrap, table, write_json
 
@@ -426,12 +426,27 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nwrote {RANKING_FILE}", file=sys.stderr)
 
 
+class CachedEmbedder:
+    """Remembers every vector it computes: the fit scores the same sentences under many weightings."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        self.vectors.update(zip(missing, self.inner.embed(missing), strict=True))
+        return np.stack([self.vectors[t] for t in texts]) if texts else self.inner.embed([])
+
+
 def _fit_answers_on_squad(models: Any, count: int) -> tuple:
-    pool = data.load_squad()
+    pool = load_squad(DEFAULT_SQUAD_FILE)
     # A different sample from `precis eval answers` (seed 0); the figures are cross-validated by topic.
     questions = data.sample(pool, count, seed=1)
     distractors = data.distractor_contexts(questions, pool, seed=1)
-    finder = AnswerFinder(CachedEmbedder(models.embedder), models.answers.ner)  # type: ignore[arg-type]
+    finder = AnswerFinder(CachedEmbedder(models.embedder), models.answers.reader)  # type: ignore[arg-type]
     # Embed every paragraph's sentences once, in one batched pass (the cache then serves them).
     paragraphs = sorted({q.context for q in questions} | set(distractors))
     finder.embedder.embed([s.text for p in paragraphs for s in split_sentences(p)])

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from models.errors import ModelLoadError
 from models.presets import load_presets
+from models.squad import DEFAULT_SQUAD_FILE
 from service.errors import PrecisError
 from service.logs import configure_logging, logging_config
 from service.settings import Settings, get_settings
@@ -187,6 +188,35 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> None:
     run(args, settings)
 
 
+def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> None:
+    from models.reader_training import TrainingConfig, train
+
+    if not args.data.is_file():
+        raise PrecisError(f"no training data at {args.data} (a SQuAD-format JSON file; see --data).")
+    config = TrainingConfig(
+        data=args.data,
+        output=args.output,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        unanswerable_share=args.unanswerable_share,
+        validation_articles=args.validation_articles,
+        seed=args.seed,
+        limit=args.limit,
+        threads=settings.torch_threads,
+    )
+    try:
+        report = train(config)
+    except (KeyError, ValueError) as error:
+        raise PrecisError(f"cannot train on {args.data}: {error}") from error
+    for epoch in report.epochs:
+        print(
+            f"epoch {epoch.epoch}: loss {epoch.loss:.3f}, validation EM {epoch.exact_match:.3f} F1 {epoch.f1:.3f} "
+            f"({epoch.seconds / 60:.1f} min)"
+        )
+    print(f"reader written to {args.output}; use it with PRECIS_QA_MODEL={args.output}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="precis", description="Article summaries and answers for a news site."
@@ -230,14 +260,34 @@ def build_parser() -> argparse.ArgumentParser:
         "summaries", help="ROUGE on CNN/DailyMail articles vs LEAD-3, LexRank, TextRank"
     )
     eval_summaries.add_argument("--preset", default="medium", choices=sorted(load_presets()))
-    eval_answers = evaluations.add_parser("answers", help="EM/F1 and answer-sentence recall on SQuAD vs BM25")
-    eval_answers.add_argument("--seed", type=int, default=0, help="which random sample of questions")
-    for sub, what, limit in ((eval_summaries, "summaries", None), (eval_answers, "answers", 1000)):
+    eval_answers = evaluations.add_parser(
+        "answers", help="EM/F1 and made-up answers on SQuAD articles the reader never saw, vs earlier methods"
+    )
+    eval_answers.add_argument("--seed", type=int, default=0, help="the train/validation split (as in training)")
+    for sub, what, limit in ((eval_summaries, "summaries", None), (eval_answers, "answers", None)):
         sub.add_argument("--limit", type=int, default=limit, help=f"items to use (default: {limit or 'all'})")
         sub.add_argument("--data", type=Path, help="another data file (default: the one in ../shared/eval)")
         sub.add_argument("--output", type=Path, default=Path(f"eval-{what}.json"), help="the JSON report")
         sub.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
         sub.set_defaults(handler=cmd_eval)
+
+    train = commands.add_parser("train", help="train Precis's own models")
+    trainings = train.add_subparsers(dest="train_command", required=True, metavar="WHAT")
+    reader = trainings.add_parser(
+        "reader", help="fine-tune the QA reader on SQuAD-format JSON (resumes from its checkpoint if interrupted)"
+    )
+    reader.add_argument("--data", type=Path, default=DEFAULT_SQUAD_FILE, help="SQuAD-format JSON (default: shared)")
+    reader.add_argument("--output", type=Path, default=Path("precis-reader"), help="where the reader is written")
+    reader.add_argument("--epochs", type=int, default=3)
+    reader.add_argument("--batch-size", type=int, default=16)
+    reader.add_argument("--learning-rate", type=float, default=1e-4)
+    reader.add_argument(
+        "--unanswerable-share", type=float, default=0.25, help="extra unanswerable pairs per answerable question"
+    )
+    reader.add_argument("--validation-articles", type=int, default=4, help="articles held out for validation")
+    reader.add_argument("--seed", type=int, default=0)
+    reader.add_argument("--limit", type=int, help="only this many training and validation questions (a quick run)")
+    reader.set_defaults(handler=cmd_train_reader)
 
     ingest = commands.add_parser("ingest", help="store many articles: JSONL, CSV, or a folder of .html/.txt")
     ingest.add_argument("path", help="a .jsonl or .csv file, or a folder of .html / .txt pages")

@@ -5,7 +5,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.config import EmbedderBackend, ModelConfig
+from models.config import Backend, EmbedderBackend, ModelConfig
 
 
 class Settings(BaseSettings):
@@ -24,9 +24,13 @@ class Settings(BaseSettings):
     embedder: str | None = None
     # "onnx" runs the embedder in ONNX Runtime (exported once into ~/.cache/precis/onnx); "torch" in torch.
     embedder_backend: EmbedderBackend = "onnx"
-    # A Hugging Face id or local directory; None means the embedded extractive summariser / answer finder.
+    # A Hugging Face id or local directory; None means the embedded extractive summariser.
     summariser: str | None = None
+    # A directory written by `precis train reader` (or a transformers question-answering checkpoint); None means
+    # the reader shipped with Precis.
     qa_model: str | None = None
+    # "onnx" runs the reader in ONNX Runtime (exported once into the same cache as the embedder); "torch" in torch.
+    reader_backend: Backend = "onnx"
     torch_threads: int | None = Field(None, ge=1)
     # `precis batch --engine ray`: an existing cluster ("ray://host:10001" or "auto"); None starts Ray locally.
     ray_address: str | None = None
@@ -39,6 +43,7 @@ class Settings(BaseSettings):
             embedder_backend=self.embedder_backend,
             summariser=self.summariser,
             qa_model=self.qa_model,
+            reader_backend=self.reader_backend,
             torch_threads=self.torch_threads,
         )
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.answers import AnswerFinder
 from models.presets import load_presets
 from models.registry import Models
 from models.results import Summary, SummarySentence
 from models.sentences import split_sentences
+from models.squad import DEFAULT_SQUAD_FILE, Question, load_squad, split_by_article, squad_em_f1
 from scripts import evaluate
 from scripts.evaluation import answers, data, summaries
 from scripts.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
-from scripts.evaluation.metrics import holds_answer, rouge_f1, squad_em_f1
+from scripts.evaluation.metrics import holds_answer, rouge_f1
 from scripts.evaluation.report import paired_bootstrap, table
 from scripts.fit_ranking import fit_logistic, oracle, rewrite_values
 
@@ -106,13 +106,15 @@ def test_baselines_pick_from_our_sentences(news) -> None:
     assert "Halvorsen" in sentences[best].text
 
 
-def test_distractors_come_from_another_topic() -> None:
+def test_unanswerable_texts_of_the_task_do_not_hold_the_answer() -> None:
     pool = [
-        data.Question(str(k), "q", f"context {k}", ("a",), (0,), topic) for k, topic in enumerate("aabbc")
+        Question(str(k), f"q{k}", f"context {k} says {topic}", (f"a{k}",), (0,), topic)
+        for k, topic in enumerate("aabbc")
     ]
-    for question, context in zip(pool, data.distractor_contexts(pool, pool), strict=True):
-        other = next(q for q in pool if q.context == context)
-        assert other.topic != question.topic
+    task = answers.make_task(pool, pool, ["news one", "news two"])
+    for question, paragraph in zip(pool, task.paragraphs, strict=True):
+        assert paragraph != question.context and question.answers[0] not in paragraph
+    assert set(task.articles) <= {"news one", "news two"}
 
 
 # ---------------------------------------------------------------- end to end on small subsets
@@ -124,10 +126,10 @@ def five_articles() -> list[data.NewsItem]:
 
 
 @pytest.fixture(scope="module")
-def twenty_questions() -> tuple[list[data.Question], list[str]]:
-    pool = data.load_squad(_shared(data.SQUAD_FILE))
-    questions = data.sample(pool, 20, seed=0)
-    return questions, data.distractor_contexts(questions, pool, seed=0)
+def twenty_question_task() -> answers.Task:
+    _, validation = split_by_article(load_squad(_shared(DEFAULT_SQUAD_FILE)))
+    questions = data.sample(validation, 20, seed=0)
+    return answers.make_task(questions, validation, [item.article for item in data.load_news(limit=10)])
 
 
 def test_eval_summaries_end_to_end(
@@ -166,20 +168,52 @@ def test_summary_rouge_of_lead_3_equals_rouge_of_its_text(five_articles) -> None
     assert scores["lead-3"].rouge["rougeL"][0] == rouge_f1(text, reference)["rougeL"]
 
 
-def test_eval_answers_end_to_end(models: Models, twenty_questions) -> None:
-    questions, distractors = twenty_questions
-    finder = AnswerFinder(models.embedder, models.answers.ner)
-    threshold = finder.weights["no_answer_threshold"]
-    outcomes, distractor_best = answers.evaluate(finder, questions, distractors, progress=False)
-    row = answers.precis_row("precis", questions, outcomes, threshold)
-    bm25 = answers.bm25_row(questions)
-    for result in (row, bm25):
-        assert all(0.0 <= result[m] <= 1.0 for m in ("EM", "F1", "answer-sentence recall", "answered"))
+def test_eval_answers_end_to_end(models: Models, twenty_question_task: answers.Task) -> None:
+    task = twenty_question_task
+    reader = answers.run(answers.open_reader_finder(models.answers).answer, task, "reader", progress=False)
+    bm25 = answers.run(answers.bm25_answerer, task, "bm25", progress=False)
+    threshold = models.answers.reader.threshold
+    rows = [answers.row("reader", task, reader, threshold), answers.row("bm25", task, bm25)]
+    for result in rows:
+        for metric in ("EM", "F1", "answered", "made up (paragraphs)", "made up (articles)", "no-answer recall"):
+            assert 0.0 <= result[metric] <= 1.0
         assert result["EM"] <= result["F1"]
-    assert row["answer-sentence recall"] >= 0.5, "the embedded finder finds most answer sentences"
-    trade_off = answers.trade_off(questions, outcomes, distractor_best, answers.THRESHOLDS)
+    assert rows[1]["made up (articles)"] == 1.0, "the BM25 sentence always answers"
+    assert rows[0]["F1"] > rows[1]["F1"], "a span beats a whole sentence"
+    trade_off = answers.trade_off(task, reader, [-5.0, threshold, 5.0])
     answered = [r["answered"] for r in trade_off]
     assert answered == sorted(answered, reverse=True), "a higher threshold never answers more"
+    per_type = answers.by_type(task, {"reader": reader}, {"reader": threshold})
+    assert sum(r["questions"] for r in per_type) == 20
+
+
+def test_thresholding_afterwards_equals_what_answer_returns(models: Models, twenty_question_task) -> None:
+    """The harness answers once with the reader's threshold opened and applies it afterwards; that must be exactly
+    what AnswerFinder.answer returns with the threshold."""
+    opened = answers.open_reader_finder(models.answers)
+    assert models.answers.reader.threshold > -float("inf"), "opening a copy leaves the served reader alone"
+    for question in twenty_question_task.questions[:8]:
+        for text in (question.context, twenty_question_task.articles[0]):
+            derived = answers.at(opened.answer(text, question.question), models.answers.reader.threshold)
+            direct = models.answers.answer(text, question.question)
+            assert (derived.answer if derived else None) == direct.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What year did the war end?", "when"),
+        ("How many people live there?", "how many/much"),
+        ("Who founded the company?", "who"),
+        ("Which river flows through it?", "which"),
+        ("What is the capital?", "what"),
+        ("Why did it close?", "why"),
+        ("Where is it?", "where"),
+        ("Name the author.", "other"),
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert answers.question_type(question) == kind
 
 
 class _FirstSentenceSummariser:
@@ -193,44 +227,12 @@ class _FirstSentenceSummariser:
         )
 
 
-class _FirstWordReader:
-    """Stands in for the transformers QA reader (PRECIS_QA_MODEL)."""
-
-    name = "reader/fake"
-
-    def read(self, question: str, context: str) -> tuple[int, int, float] | None:
-        word = context.split()[0]
-        return 0, len(word), 1.0
-
-
 def test_a_configured_abstractive_summariser_gets_its_own_row(models: Models, five_articles) -> None:
     systems = summaries.systems_for(models.summariser, load_presets()["short"], _FirstSentenceSummariser())
     scores = summaries.evaluate(five_articles[:2], systems, progress=False)
     assert "abstractive abstractive/fake (short)" in scores
     assert "lead-2" in scores and "sumy lexrank-2" in scores, "baselines at the preset's budget"
     assert scores["abstractive abstractive/fake (short)"].sentences == [1, 1]
-
-
-def test_a_configured_reader_is_evaluated_through_the_retriever(models: Models, twenty_questions) -> None:
-    questions, distractors = twenty_questions
-    finder = AnswerFinder(models.embedder, models.answers.ner, _FirstWordReader())
-    outcomes, _ = answers.evaluate(finder, questions[:3], distractors[:3], progress=False)
-    for outcome in outcomes:
-        assert outcome.answer.answer == outcome.answer.context.split()[0]
-
-
-def test_thresholding_afterwards_equals_what_answer_returns(models: Models, twenty_questions) -> None:
-    """The harness answers once without a threshold and applies it afterwards; that must be exactly what
-    AnswerFinder.answer returns with the threshold."""
-    questions, _ = twenty_questions
-    finder = AnswerFinder(models.embedder, models.answers.ner)
-    opened = answers.open_finder(finder)
-    for question in questions[:8]:
-        outcome = answers.run_finder(opened, question.question, question.context)
-        direct = finder.answer(question.context, question.question)
-        derived = outcome.at(finder.weights["no_answer_threshold"])
-        assert (derived.answer if derived else None) == direct.answer
-        assert (derived.context_start if derived else None) == direct.context_start
 
 
 # ---------------------------------------------------------------- the ranking fit

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
@@ -25,6 +26,7 @@ from transformers import (
 from models.errors import ModelLoadError
 from models.presets import Preset
 from models.reader import QAReader
+from models.reader_files import load_reader
 from models.seq2seq import AbstractiveSummariser, balanced_stride
 
 # Small enough that the article below needs several windows.
@@ -189,7 +191,7 @@ def summariser(bart_dir: Path) -> AbstractiveSummariser:
 
 @pytest.fixture(scope="session")
 def reader(distilbert_dir: Path) -> QAReader:
-    return QAReader(str(distilbert_dir))
+    return load_reader(str(distilbert_dir))
 
 
 def test_summariser_loads_from_a_local_directory(summariser: AbstractiveSummariser) -> None:
@@ -200,13 +202,12 @@ def test_summariser_loads_from_a_local_directory(summariser: AbstractiveSummaris
 
 def test_reader_loads_from_a_local_directory(reader: QAReader) -> None:
     assert reader.name == "reader/distilbert-tiny"
-    assert not reader.model.training
     assert reader.max_length == MAX_POSITIONS
 
 
 @pytest.mark.parametrize(
     ("load", "setting"),
-    [(AbstractiveSummariser, "PRECIS_SUMMARISER"), (QAReader, "PRECIS_QA_MODEL")],
+    [(AbstractiveSummariser, "PRECIS_SUMMARISER"), (load_reader, "PRECIS_QA_MODEL")],
 )
 def test_a_missing_directory_or_unknown_id_fails_naming_the_setting(
     load: type, setting: str, tmp_path: Path
@@ -333,12 +334,13 @@ def test_empty_text_gives_an_empty_summary(summariser: AbstractiveSummariser) ->
 
 
 def test_a_long_context_is_split_into_windows_of_context_tokens(reader: QAReader) -> None:
-    windows = reader.preprocess(QUESTIONS[0], ARTICLE)
+    windows = reader.preprocess(QUESTIONS[0], [ARTICLE])
     count, length = windows.context_mask.shape
     assert count > 1
     assert length <= reader.max_length
     assert windows.inputs["input_ids"].shape == (count, length)
     assert set(windows.inputs) == {"input_ids", "attention_mask"}
+    assert set(windows.context_of.tolist()) == {0}
     for row in range(count):
         offsets = windows.offsets[row][windows.context_mask[row]]
         assert len(offsets) > 0
@@ -348,79 +350,82 @@ def test_a_long_context_is_split_into_windows_of_context_tokens(reader: QAReader
     assert int(windows.offsets[-1][windows.context_mask[-1]][:, 1].max()) == len(ARTICLE)
 
 
+def test_several_contexts_are_read_in_one_pass_each_with_its_own_windows(reader: QAReader) -> None:
+    contexts = [ARTICLE, "The mayor is Helen Carter.", ARTICLE[:200]]
+    windows = reader.preprocess(QUESTIONS[1], contexts)
+    assert windows.context_of.tolist()[-2:] == [1, 2] and windows.context_of.tolist().count(0) > 1
+    found = reader.read(QUESTIONS[1], contexts)
+    for context, span in zip(contexts, found, strict=True):
+        assert span is not None and 0 <= span.start < span.end <= len(context)
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_read_returns_a_span_inside_the_context_or_none(reader: QAReader, question: str) -> None:
-    found = reader.read(question, ARTICLE)
-    if found is None:
-        return
-    start, end, score = found
-    assert 0 <= start < end <= len(ARTICLE)
-    assert ARTICLE[start:end].strip()
-    assert 0.0 < score <= 1.0
+def test_read_returns_a_span_inside_the_context(reader: QAReader, question: str) -> None:
+    (span,) = reader.read(question, [ARTICLE])
+    assert span is not None
+    assert 0 <= span.start < span.end <= len(ARTICLE)
+    assert ARTICLE[span.start : span.end].strip()
 
 
-def _logits_pointing_at(
-    shape: torch.Size, window: int, first: int, last: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    start_logits = torch.zeros(shape)
-    end_logits = torch.zeros(shape)
+def _logits_pointing_at(shape: tuple[int, int], window: int, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    start_logits = np.zeros(shape, dtype=np.float32)
+    end_logits = np.zeros(shape, dtype=np.float32)
     start_logits[window, first] = 20.0
     end_logits[window, last] = 20.0
     return start_logits, end_logits
 
 
 def test_postprocess_maps_the_best_span_in_a_later_window_to_its_characters(reader: QAReader) -> None:
-    windows = reader.preprocess(QUESTIONS[0], ARTICLE)
+    windows = reader.preprocess(QUESTIONS[0], [ARTICLE])
     last_window = windows.context_mask.shape[0] - 1
-    context_tokens = windows.context_mask[last_window].nonzero().flatten().tolist()
+    context_tokens = np.flatnonzero(windows.context_mask[last_window]).tolist()
     first, last = context_tokens[5], context_tokens[7]
     start_logits, end_logits = _logits_pointing_at(windows.context_mask.shape, last_window, first, last)
 
-    found = reader.postprocess(windows, start_logits, end_logits)
+    (span,) = reader.postprocess(windows, start_logits, end_logits, 1)
 
-    assert found is not None
-    start, end, score = found
-    assert (start, end) == (
+    assert (span.start, span.end) == (
         int(windows.offsets[last_window, first, 0]),
         int(windows.offsets[last_window, last, 1]),
     )
-    assert score > 0.9
+    assert span.margin > 10, "a confident span beats the null answer by far"
 
 
 def test_postprocess_never_returns_a_span_that_ends_before_it_starts_or_is_too_long(reader: QAReader) -> None:
-    windows = reader.preprocess(QUESTIONS[0], ARTICLE)
-    context_tokens = windows.context_mask[0].nonzero().flatten().tolist()
+    windows = reader.preprocess(QUESTIONS[0], [ARTICLE])
+    context_tokens = np.flatnonzero(windows.context_mask[0]).tolist()
     backwards = _logits_pointing_at(windows.context_mask.shape, 0, context_tokens[9], context_tokens[2])
     too_long_end = context_tokens[0] + reader.max_answer_tokens
     too_long = _logits_pointing_at(windows.context_mask.shape, 0, context_tokens[0], too_long_end)
 
+    allowed = _logits_pointing_at(windows.context_mask.shape, 0, context_tokens[2], context_tokens[9])
+    (confident,) = reader.postprocess(windows, *allowed, 1)
+
     for start_logits, end_logits in (backwards, too_long):
-        found = reader.postprocess(windows, start_logits, end_logits)
-        assert found is not None
-        start, end, score = found
-        assert start < end
-        assert score < 0.5
+        (span,) = reader.postprocess(windows, start_logits, end_logits, 1)
+        assert span.start < span.end
+        # At most one of the two pointed-at tokens can be used: less likely than an allowed span.
+        assert span.margin < confident.margin
 
 
-def test_postprocess_returns_none_when_every_window_prefers_no_answer(reader: QAReader) -> None:
-    windows = reader.preprocess(QUESTIONS[0], ARTICLE)
-    rows = torch.arange(windows.context_mask.shape[0])
-    start_logits = torch.zeros(windows.context_mask.shape)
-    end_logits = torch.zeros(windows.context_mask.shape)
-    start_logits[rows, windows.null_index] = 20.0
-    end_logits[rows, windows.null_index] = 20.0
-    assert reader.postprocess(windows, start_logits, end_logits) is None
+def test_postprocess_prefers_no_answer_when_every_window_points_at_cls(reader: QAReader) -> None:
+    windows = reader.preprocess(QUESTIONS[0], [ARTICLE])
+    start_logits = np.zeros(windows.context_mask.shape, dtype=np.float32)
+    end_logits = np.zeros(windows.context_mask.shape, dtype=np.float32)
+    start_logits[:, 0] = 20.0
+    end_logits[:, 0] = 20.0
+    (span,) = reader.postprocess(windows, start_logits, end_logits, 1)
+    assert span.margin < -20
 
 
-def test_empty_context_has_no_answer(reader: QAReader) -> None:
-    assert reader.read("Who is the mayor?", "   ") is None
+def test_empty_context_has_no_span(reader: QAReader) -> None:
+    assert reader.read("Who is the mayor?", ["   ", ""]) == [None, None]
 
 
 def test_retriever_then_reader_returns_offsets_into_the_whole_article(models, reader: QAReader) -> None:
     from models.answers import AnswerFinder
-    from models.registry import load_ner
 
-    finder = AnswerFinder(models.embedder, load_ner(), reader)
+    finder = AnswerFinder(models.embedder, reader)
     assert finder.name.endswith("+reader/distilbert-tiny")
     for question in QUESTIONS:
         answer = finder.answer(ARTICLE, question)

@@ -1,157 +1,198 @@
-"""`precis eval answers`: EM/F1 and answer-sentence recall on SQuAD, against a BM25 sentence baseline,
-and the no-answer threshold's precision/recall trade-off."""
+"""`precis eval answers`: the reader against the previous method (entity narrowing) and the best BM25 sentence, on
+SQuAD questions from the articles the reader never trained on, overall and per question type: each question asked of
+its paragraph and of its whole article (every paragraph, so retrieval must find the passage), and how often each
+system makes an answer up where the text has none: (a) a question paired with another paragraph of its article that
+lacks the answer, (b) a question asked of a whole unrelated news article."""
 
-import math
+import copy
+import random
+import re
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 from tqdm import tqdm
 
 from models.answers import AnswerFinder
-from models.embedder import Embedder
+from models.reader_training import unanswerable_pairs
 from models.results import Answer
 from models.sentences import split_sentences
+from models.squad import Question, squad_em_f1
 from scripts.evaluation.baselines import bm25_best_sentence
-from scripts.evaluation.data import Question
-from scripts.evaluation.metrics import holds_answer, squad_em_f1
 from scripts.evaluation.report import Row
 
-COLUMNS = ["system", "EM", "F1", "answer-sentence recall", "answered", "context words", "ms/question"]
-TRADE_OFF_COLUMNS = ["threshold", "answered", "distractors refused", "precision", "answer-sentence recall"]
-THRESHOLDS = [round(0.05 * k, 2) for k in range(3, 15)]
+COLUMNS = [
+    "system",
+    "EM",
+    "F1",
+    "answered",
+    "EM (whole article)",
+    "F1 (whole article)",
+    "made up (paragraphs)",
+    "made up (articles)",
+    "no-answer precision",
+    "no-answer recall",
+    "ms/question",
+]
+TRADE_OFF_COLUMNS = [
+    "threshold",
+    "EM",
+    "F1",
+    "answered",
+    "F1 (whole article)",
+    "made up (paragraphs)",
+    "made up (articles)",
+]
+QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in [
+        ("how many/much", r"\bhow (many|much)\b"),
+        ("when", r"\bwhen\b|\bwhat (year|date|day|month|time|century)\b"),
+        ("where", r"\bwhere\b"),
+        ("why", r"\bwhy\b"),
+        ("who", r"\bwho(m|se)?\b"),
+        ("which", r"\bwhich\b"),
+        ("what", r"\bwhat\b"),
+        ("how", r"\bhow\b"),
+    ]
+]
 
 
-class CachedEmbedder:
-    """Remembers the vectors of the current question's texts, so that looking up the best passage's score
-    after `answer` costs no second embedding pass. Cleared before each question to keep timings honest."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.inner = embedder
-        self.name = embedder.name
-        self.dimension = embedder.dimension
-        self.vectors: dict[str, np.ndarray] = {}
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
-        self.vectors.update(zip(missing, self.inner.embed(missing), strict=True))
-        return np.stack([self.vectors[t] for t in texts]) if texts else self.inner.embed([])
-
-
-def open_finder(finder: AnswerFinder) -> AnswerFinder:
-    """A copy of `finder` that never refuses: the threshold is applied afterwards, for every candidate
-    value, to the best passage's score, exactly as `AnswerFinder.answer` applies it."""
-    copy = AnswerFinder(CachedEmbedder(finder.embedder), finder.ner, finder.reader)  # type: ignore[arg-type]
-    copy.weights = {**finder.weights, "no_answer_threshold": -math.inf}
-    return copy
+def question_type(question: str) -> str:
+    """The first kind that matches, the specific before the general ("what year" is a "when" question)."""
+    for name, pattern in QUESTION_TYPES:
+        if pattern.search(question):
+            return name
+    return "other"
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """One question, answered without a threshold; `best` is the score the threshold is compared with."""
+class Task:
+    """The answerable questions and the two sets of texts that cannot answer them."""
 
-    answer: Answer
-    best: float
-    seconds: float
-
-    def at(self, threshold: float) -> Answer | None:
-        return self.answer if self.best >= threshold else None
-
-
-def best_score(finder: AnswerFinder, text: str, question: str) -> float:
-    sentences = split_sentences(text)
-    return finder.rank_passages(sentences, question)[0].score if sentences else 0.0
+    questions: list[Question]
+    paragraphs: list[str]  # (a): per question, another paragraph of its article without the answer
+    articles: list[str]  # (b): per question, an unrelated news article
+    # Per question, its whole SQuAD article (every paragraph, one per line): the answer must be found in it.
+    whole: list[str]
 
 
-def run_finder(finder: AnswerFinder, question: str, text: str) -> Outcome:
-    finder.embedder.vectors.clear()  # type: ignore[attr-defined]
-    started = time.perf_counter()
-    answer = finder.answer(text, question)
-    seconds = time.perf_counter() - started
-    return Outcome(answer, best_score(finder, text, question), seconds)
+def make_task(questions: list[Question], pool: list[Question], news: list[str], seed: int = 0) -> Task:
+    rng = random.Random(seed)
+    pairs = {(e.question, e.context) for e in unanswerable_pairs(pool, len(pool), random.Random(seed))}
+    by_question: dict[str, str] = {}
+    for question, context in sorted(pairs):
+        by_question.setdefault(question, context)
+    # A question whose article has no paragraph without its answer falls back to another article's paragraph.
+    fallback = sorted({q.context for q in pool})
+    paragraphs = [by_question.get(q.question) or rng.choice([c for c in fallback if c != q.context]) for q in questions]
+    by_topic: dict[str, list[str]] = {}
+    for q in pool:
+        if q.context not in by_topic.setdefault(q.topic, []):
+            by_topic[q.topic].append(q.context)
+    whole = {topic: "\n".join(paragraphs) for topic, paragraphs in by_topic.items()}
+    return Task(questions, paragraphs, [rng.choice(news) for _ in questions], [whole[q.topic] for q in questions])
 
 
-def precis_row(name: str, questions: list[Question], outcomes: list[Outcome], threshold: float) -> Row:
-    answers = [outcome.at(threshold) for outcome in outcomes]
-    em_f1 = [squad_em_f1(a.answer if a else None, q.answers) for a, q in zip(answers, questions, strict=True)]
-    held = [
-        holds_answer(a.context_start, a.context_end, q.answers, q.answer_starts) if a else False
-        for a, q in zip(answers, questions, strict=True)
+Answerer = Callable[[str, str], Answer]
+
+
+@dataclass
+class Outcomes:
+    answers: list[Answer]
+    in_whole: list[Answer]
+    on_paragraphs: list[Answer]
+    on_articles: list[Answer]
+    seconds: list[float]
+
+
+def run(answerer: Answerer, task: Task, name: str, progress: bool = True) -> Outcomes:
+    outcomes = Outcomes([], [], [], [], [])
+    for k, question in enumerate(tqdm(task.questions, desc=f"answers {name}", disable=None if progress else True)):
+        started = time.perf_counter()
+        outcomes.answers.append(answerer(question.context, question.question))
+        outcomes.seconds.append(time.perf_counter() - started)
+        outcomes.in_whole.append(answerer(task.whole[k], question.question))
+        outcomes.on_paragraphs.append(answerer(task.paragraphs[k], question.question))
+        outcomes.on_articles.append(answerer(task.articles[k], question.question))
+    return outcomes
+
+
+def open_reader_finder(finder: AnswerFinder) -> AnswerFinder:
+    """A copy of `finder` whose reader never refuses, so one run gives every threshold: an answer is given at
+    threshold t exactly when its score (the reader's margin) is at least t."""
+    opened = copy.copy(finder)
+    opened.reader = copy.copy(finder.reader)
+    opened.reader.threshold = -float("inf")
+    return opened
+
+
+def at(answer: Answer, threshold: float) -> Answer | None:
+    return answer if answer.answer is not None and answer.score >= threshold else None
+
+
+def row(name: str, task: Task, outcomes: Outcomes, threshold: float = -float("inf")) -> Row:
+    given = [at(a, threshold) for a in outcomes.answers]
+    em_f1 = [squad_em_f1(a.answer if a else None, q.answers) for a, q in zip(given, task.questions, strict=True)]
+    whole = [
+        squad_em_f1(a.answer if (a := at(found, threshold)) else None, q.answers)
+        for found, q in zip(outcomes.in_whole, task.questions, strict=True)
     ]
-    given = [a for a in answers if a is not None]
+    made_up_paragraphs = [at(a, threshold) is not None for a in outcomes.on_paragraphs]
+    made_up_articles = [at(a, threshold) is not None for a in outcomes.on_articles]
+    refused_answerable = sum(a is None for a in given)
+    refused_unanswerable = made_up_paragraphs.count(False) + made_up_articles.count(False)
     return {
         "system": name,
         "EM": statistics.mean(em for em, _ in em_f1),
         "F1": statistics.mean(f1 for _, f1 in em_f1),
-        "answer-sentence recall": float(statistics.mean(held)),
-        "answered": len(given) / len(answers),
-        "context words": statistics.mean(len((a.context or "").split()) for a in given) if given else None,
-        "ms/question": 1000 * statistics.mean(o.seconds for o in outcomes),
+        "answered": sum(a is not None for a in given) / len(given),
+        "EM (whole article)": statistics.mean(em for em, _ in whole),
+        "F1 (whole article)": statistics.mean(f1 for _, f1 in whole),
+        "made up (paragraphs)": statistics.mean(made_up_paragraphs),
+        "made up (articles)": statistics.mean(made_up_articles),
+        # Of the "doesn't say" replies, how many were right; of the texts that don't say, how many were refused.
+        "no-answer precision": refused_unanswerable / max(1, refused_unanswerable + refused_answerable),
+        "no-answer recall": refused_unanswerable / (len(made_up_paragraphs) + len(made_up_articles)),
+        "ms/question": 1000 * statistics.mean(outcomes.seconds),
     }
 
 
-def bm25_row(questions: list[Question]) -> Row:
-    """The best BM25 sentence returned as both the answer and its context."""
-    em_f1, held, words, seconds = [], [], [], []
-    for q in questions:
-        started = time.perf_counter()
-        sentences = split_sentences(q.context)
-        best = sentences[bm25_best_sentence(sentences, q.question)]
-        seconds.append(time.perf_counter() - started)
-        em_f1.append(squad_em_f1(best.text, q.answers))
-        held.append(holds_answer(best.start, best.end, q.answers, q.answer_starts))
-        words.append(len(best.text.split()))
-    return {
-        "system": "bm25 best sentence",
-        "EM": statistics.mean(em for em, _ in em_f1),
-        "F1": statistics.mean(f1 for _, f1 in em_f1),
-        "answer-sentence recall": float(statistics.mean(held)),
-        "answered": 1.0,
-        "context words": statistics.mean(words),
-        "ms/question": 1000 * statistics.mean(seconds),
-    }
-
-
-def trade_off(
-    questions: list[Question], outcomes: list[Outcome], distractor_best: list[float], thresholds: list[float]
-) -> list[Row]:
-    """Per threshold, on the questions (answerable) and the same questions asked of a paragraph about
-    something else (not answerable): how many are answered, refused, and how often an answer is right."""
+def by_type(task: Task, systems: dict[str, Outcomes], thresholds: dict[str, float]) -> list[Row]:
+    """F1 per question type for each system, with how many questions each type has."""
+    kinds = [question_type(q.question) for q in task.questions]
     rows = []
-    for threshold in thresholds:
-        answered = [o.best >= threshold for o in outcomes]
-        wrongly = sum(score >= threshold for score in distractor_best)
-        held = [
-            ok and holds_answer(o.answer.context_start, o.answer.context_end, q.answers, q.answer_starts)
-            for ok, o, q in zip(answered, outcomes, questions, strict=True)
-        ]
-        rows.append(
-            {
-                "threshold": threshold,
-                "answered": float(statistics.mean(answered)),
-                "distractors refused": 1 - wrongly / len(distractor_best),
-                # Of all answers given (to answerable questions and distractor pairs): right passage.
-                "precision": sum(held) / max(1, sum(answered) + wrongly),
-                "answer-sentence recall": float(statistics.mean(held)),
-            }
-        )
+    for kind in [name for name, _ in QUESTION_TYPES] + ["other"]:
+        members = [k for k, found in enumerate(kinds) if found == kind]
+        if not members:
+            continue
+        result: Row = {"type": kind, "questions": len(members)}
+        for name, outcomes in systems.items():
+            threshold = thresholds.get(name, -float("inf"))
+            result[name] = statistics.mean(
+                squad_em_f1(a.answer if (a := at(outcomes.answers[k], threshold)) else None, task.questions[k].answers)[
+                    1
+                ]
+                for k in members
+            )
+        rows.append(result)
     return rows
 
 
-def evaluate(
-    finder: AnswerFinder, questions: list[Question], distractors: list[str], progress: bool = True
-) -> tuple[list[Outcome], list[float]]:
-    """Each question against its own paragraph and against a distractor paragraph."""
-    opened = open_finder(finder)
-    outcomes, distractor_best = [], []
-    for question, distractor in tqdm(
-        list(zip(questions, distractors, strict=True)),
-        desc=f"answers {finder.name}",
-        unit=" questions",
-        disable=None if progress else True,
-    ):
-        outcomes.append(run_finder(opened, question.question, question.context))
-        opened.embedder.vectors.clear()  # type: ignore[attr-defined]
-        distractor_best.append(best_score(opened, distractor, question.question))
-    return outcomes, distractor_best
+def trade_off(task: Task, outcomes: Outcomes, thresholds: list[float]) -> list[Row]:
+    """The reader at other no-answer thresholds than the fitted one."""
+    return [
+        {key: value for key, value in row(f"{t:+.2f}", task, outcomes, t).items() if key in TRADE_OFF_COLUMNS}
+        | {"threshold": t}
+        for t in thresholds
+    ]
+
+
+def bm25_answerer(text: str, question: str) -> Answer:
+    """The best BM25 sentence, returned as the answer: what a reader got before any span was read."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return Answer.none(0.0, "bm25")
+    best = sentences[bm25_best_sentence(sentences, question)]
+    return Answer(best.text, best.start, best.end, 1.0, best.text, best.start, best.end, "bm25")

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
+from models.squad import DEFAULT_SQUAD_FILE, Question
+
+DATA_DIR = DEFAULT_SQUAD_FILE.parent
 NEWS_FILE = DATA_DIR / "news-summaries.jsonl"
-SQUAD_FILE = DATA_DIR / "squad-v1.1-dev-part.json"
 
 # A Daily Mail URL ends in ".../article-3042680/Veep-star-Julia-Louis-Dreyfus-reveals-....html",
 # a CNN URL in ".../2015/04/08/us/feat-nasa-scientist-alien-life/": the slug is the headline.
@@ -23,17 +24,6 @@ class NewsItem:
     reference: str
     # The data set has no headline field; the URL slug stands in for it.
     title: str | None
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    context: str
-    answers: tuple[str, ...]
-    answer_starts: tuple[int, ...]
-    # Which SQuAD article (Wikipedia page) the paragraph comes from.
-    topic: str
 
 
 def title_from_url(url: str) -> str | None:
@@ -55,25 +45,6 @@ def load_news(path: Path = NEWS_FILE, limit: int | None = None) -> list[NewsItem
             NewsItem(row["id"], row["article"], row["reference"], title_from_url(row.get("url", "")))
         )
     return items[:limit] if limit else items
-
-
-def load_squad(path: Path = SQUAD_FILE) -> list[Question]:
-    """Every question of a SQuAD v1.1 file (the official JSON layout), paragraph by paragraph."""
-    questions = []
-    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                questions.append(
-                    Question(
-                        qa["id"],
-                        qa["question"],
-                        paragraph["context"],
-                        tuple(a["text"] for a in qa["answers"]),
-                        tuple(a["answer_start"] for a in qa["answers"]),
-                        article["title"],
-                    )
-                )
-    return questions
 
 
 def sample(questions: list[Question], limit: int | None, seed: int = 0) -> list[Question]:

@@ -188,8 +188,17 @@
     parts.push(element("p", "answer-text", data.answer));
     const marks = highlight(data.context_start, data.context_end, "passage");
     marks.push(...highlight(data.start, data.end, "answer"));
-    if (data.context) {
-      const show = element("button", "sentence passage-link", data.context);
+    // The passage once, with the answer in bold inside it; when the answer is the whole passage, not at all.
+    if (data.context && data.context.trim() !== data.answer.trim()) {
+      const points = Array.from(data.context); // API offsets count code points, as Python does
+      const from = data.start - data.context_start;
+      const to = data.end - data.context_start;
+      const show = element("button", "sentence passage-link");
+      show.append(
+        points.slice(0, from).join(""),
+        element("strong", "", points.slice(from, to).join("")),
+        points.slice(to).join(""),
+      );
       show.type = "button";
       show.title = "Show in the article";
       show.addEventListener("click", () => reveal(body.querySelectorAll("mark.answer")));

