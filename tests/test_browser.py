@@ -133,7 +133,7 @@ def test_highlights_land_exactly_after_emoji(page: Page, site: Site) -> None:
     for sentence in sentences.all():
         sentence.click()
         assert _marked(page, "hit") == sentence.text_content()
-    _ask(page, "When were the lanterns lit?")
+    _ask(page, "At what time were the lanterns lit?")
     expect(page.locator("#answer-result .answer-text")).to_have_text("nine o'clock")
     assert _marked(page, "answer") == "nine o'clock"
 
@@ -213,8 +213,8 @@ def test_markup_in_an_article_stays_text(page: Page, site: Site) -> None:
     assert page.locator("#article-body script, #article-body img").count() == 0
     _summarise(page, "Long")
     expect(page.locator("#summary-result")).to_contain_text("<img src=x onerror=alert(1)>")
-    _ask(page, "What should publishers do?")
-    expect(page.locator("#answer-result .answer-text")).to_contain_text("escape every piece of user text")
+    _ask(page, "What should publishers escape?")
+    expect(page.locator("#answer-result .answer-text")).to_have_text("every piece of user text")
     assert page.locator("#ai-panel script, #ai-panel img").count() == 0
 
 
