@@ -1,9 +1,10 @@
 """Extractive answers: retrieval finds the passages that may answer a question, the trained reader reads them.
 
-Retrieval scores runs of sentences by meaning (MiniLM cosine) and word overlap (BM25) over the whole article, so a
-long article is covered end to end. The reader (models/reader.py) reads the best few passages, each widened to a
-paragraph-sized context as it was trained on, and returns the best span across them, unless the null answer beats
-every span by the reader's fitted threshold: then the article does not say.
+Retrieval scores runs of sentences over the whole article, so a long article is covered end to end: by word overlap
+(BM25) alone in the reader's path (prompts/ranking.toml [reader]), optionally with meaning (MiniLM cosine). The
+reader (models/reader.py) reads the best few passages, each widened to a paragraph-sized context as it was trained
+on, and returns the best span across them, unless the null answer beats every span by the reader's fitted
+threshold: then the article does not say.
 """
 
 import re
@@ -41,8 +42,10 @@ class AnswerFinder:
     def __init__(self, embedder: Embedder, reader: QAReader) -> None:
         self.embedder = embedder
         self.reader = reader
-        self.weights = load_ranking()["answers"]
-        self.name = f"answers/{embedder.name}+bm25+{reader.name}"
+        ranking = load_ranking()
+        self.weights = {**ranking["answers"], **ranking["reader"]}
+        retrieval = "bm25" if self.weights["w_semantic"] == 0 else f"{embedder.name}+bm25"
+        self.name = f"answers/{retrieval}+{reader.name}"
 
     def answer(self, text: str, question: str, sentence_vectors: np.ndarray | None = None) -> Answer:
         """The answer span, or Answer.none. `sentence_vectors` (one row per sentence of `text`, as
@@ -119,6 +122,8 @@ class AnswerFinder:
         window = int(self.weights["window"])
         spans = [(i, j) for i in range(len(sentences)) for j in range(i, min(i + window, len(sentences)))]
         lexical = self._lexical_match([sentences[i : j + 1] for i, j in spans], question)
+        if self.weights["w_semantic"] == 0:  # word overlap alone: nothing to embed
+            return spans, np.zeros(len(spans)), lexical
         if sentence_vectors is None:
             # Embedding is the expensive step: embed only the sentences that share the most words
             # with the question, and score only the passages made of them.

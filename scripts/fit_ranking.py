@@ -28,6 +28,7 @@ from tqdm import tqdm
 from models.answers import AnswerFinder
 from models.config import ModelConfig
 from models.embedder import Embedder
+from models.entity_answers import EntityAnswerFinder, load_ner
 from models.extractive import FEATURES, candidate_count, logistic_scores, pick_sentences, sentence_features
 from models.presets import load_presets, load_ranking
 from models.registry import load_models
@@ -446,7 +447,8 @@ def _fit_answers_on_squad(models: Any, count: int) -> tuple:
     # A different sample from `precis eval answers` (seed 0); the figures are cross-validated by topic.
     questions = data.sample(pool, count, seed=1)
     distractors = data.distractor_contexts(questions, pool, seed=1)
-    finder = AnswerFinder(CachedEmbedder(models.embedder), models.answers.reader)  # type: ignore[arg-type]
+    # The [answers] weights are the MiniLM + BM25 retrieval's, used as they are by the entity baseline.
+    finder = EntityAnswerFinder(CachedEmbedder(models.embedder), load_ner())  # type: ignore[arg-type]
     # Embed every paragraph's sentences once, in one batched pass (the cache then serves them).
     paragraphs = sorted({q.context for q in questions} | set(distractors))
     finder.embedder.embed([s.text for p in paragraphs for s in split_sentences(p)])
