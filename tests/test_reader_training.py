@@ -166,3 +166,30 @@ def test_questions_of_the_shared_file_have_their_answers_at_the_given_offsets() 
         assert isinstance(question, Question)
         for text, start in zip(question.answers, question.answer_starts, strict=True):
             assert question.context[start : start + len(text)] == text
+
+
+def test_a_reader_trained_from_the_cli_is_used_through_precis_qa_model(tmp_path: Path, news) -> None:
+    import os
+    import subprocess
+    import sys
+
+    output = tmp_path / "my-reader"
+    command = [sys.executable, "-m", "service.cli", "train", "reader", "--limit", "24", "--epochs", "1"]
+    trained = subprocess.run(
+        [*command, "--batch-size", "8", "--output", str(output)], capture_output=True, text=True, timeout=600
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "epoch 1: loss" in trained.stdout and f"PRECIS_QA_MODEL={output}" in trained.stdout
+    env = {**os.environ, "PRECIS_QA_MODEL": str(output), "PRECIS_READER_BACKEND": "torch"}
+    article = str(news["harbour_bridge"].path)
+    asked = subprocess.run(
+        [sys.executable, "-m", "service.cli", "ask", article, "Who leads the group?", "--json"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert asked.returncode == 0, asked.stderr
+    # A reader trained on 24 questions answers poorly; what matters is that it is the one answering.
+    assert json.loads(asked.stdout)["model"].endswith(f"+reader/my-reader-{_manifest_hash(output)}")
+
+
+def _manifest_hash(directory: Path) -> str:
+    return json.loads((directory / MANIFEST).read_text())["weights_sha256"][:8]
