@@ -119,7 +119,7 @@ def _archive_database(directory: Path, name: str, count: int) -> str:
 
 
 def bench_batch(args: argparse.Namespace) -> dict[str, Any]:
-    from scripts.presummarise import BatchPlan, run_batch
+    from service.batch.local import BatchPlan, run_batch
     from service.operations import summarise_article
     from service.settings import Settings
     from service.store.database import make_engine, make_session_factory
@@ -182,7 +182,7 @@ def _wrk_requests_per_second(url: str, seconds: int, connections: int) -> float 
 def bench_http(args: argparse.Namespace) -> dict[str, Any]:
     import httpx
 
-    from scripts.presummarise import BatchPlan, run_batch
+    from service.batch.local import BatchPlan, run_batch
     from service.store.database import make_engine, make_session_factory
 
     with tempfile.TemporaryDirectory() as directory:

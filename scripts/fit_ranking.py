@@ -34,9 +34,9 @@ from models.presets import load_presets, load_ranking
 from models.registry import load_models
 from models.sentences import Sentence, split_sentences
 from models.squad import DEFAULT_SQUAD_FILE, load_squad
-from scripts.evaluation import data
-from scripts.evaluation.metrics import holds_answer, rouge_l
-from scripts.evaluation.report import paired_bootstrap, table, write_json
+from service.evaluation import data
+from service.evaluation.metrics import holds_answer, rouge_l
+from service.evaluation.report import paired_bootstrap, table, write_json
 
 RANKING_FILE = Path(__file__).resolve().parents[1] / "prompts" / "ranking.toml"
 FOLDS = 5

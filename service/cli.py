@@ -152,14 +152,14 @@ def _presets(value: str) -> list[str]:
 
 
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
-    from scripts.presummarise import BatchPlan, run_batch
+    from service.batch.local import BatchPlan, run_batch
     from service.related import store_missing_vectors
     from service.store.database import make_engine, make_session_factory
 
     if args.engine == "ray":
         # Before the models load: a missing extra should fail at once.
         try:
-            from scripts.presummarise_ray import run_batch_on_ray
+            from service.batch.on_ray import run_batch_on_ray
         except ImportError as error:
             raise PrecisError(f"--engine ray needs Ray ({error.name} is missing): pip install -e '.[ray]'") from error
 
@@ -183,7 +183,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> None:
-    from scripts.evaluate import run
+    from service.evaluation.command import run
 
     run(args, settings)
 

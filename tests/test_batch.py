@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.registry import Models
 from models.sentences import split_sentences
 from scripts.archive_sample import sample_archive
-from scripts.presummarise import BatchPlan, count_pending, run_batch
 from service.app import create_app
+from service.batch.local import BatchPlan, count_pending, run_batch
 from service.schemas import ArticleIn
 from service.settings import Settings
 from service.store.articles import add_article

@@ -14,12 +14,12 @@ from models.registry import Models
 from models.results import Summary, SummarySentence
 from models.sentences import split_sentences
 from models.squad import DEFAULT_SQUAD_FILE, Question, load_squad, split_by_article, squad_em_f1
-from scripts import evaluate
-from scripts.evaluation import answers, data, summaries
-from scripts.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
-from scripts.evaluation.metrics import holds_answer, rouge_f1
-from scripts.evaluation.report import paired_bootstrap, table
 from scripts.fit_ranking import fit_logistic, oracle, rewrite_values
+from service.evaluation import answers, data, summaries
+from service.evaluation import command as evaluate
+from service.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
+from service.evaluation.metrics import holds_answer, rouge_f1
+from service.evaluation.report import paired_bootstrap, table
 
 
 def _shared(path: Path) -> Path:
@@ -283,7 +283,7 @@ def test_eval_commands_are_on_the_command_line() -> None:
     import subprocess
     import sys
 
-    for command in (["-m", "service.cli", "eval", "summaries"], ["-m", "scripts.evaluate", "answers"]):
+    for command in (["-m", "service.cli", "eval", "summaries"], ["-m", "service.cli", "eval", "answers"]):
         result = subprocess.run(
             [sys.executable, *command, "--help"], capture_output=True, text=True, timeout=120, check=False
         )

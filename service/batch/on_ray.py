@@ -14,7 +14,7 @@ import ray
 
 from models.config import ModelConfig
 from models.registry import load_models
-from scripts.presummarise import BatchPlan, BatchReport, pending_articles, summarise_chunk
+from service.batch.local import BatchPlan, BatchReport, pending_articles, summarise_chunk
 from service.related import store_vectors
 from service.settings import Settings
 from service.store.articles import get_articles

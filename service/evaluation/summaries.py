@@ -10,10 +10,10 @@ from tqdm import tqdm
 from models.presets import Preset
 from models.registry import Summariser
 from models.sentences import split_sentences
-from scripts.evaluation.baselines import Picker, lead, sumy_picker
-from scripts.evaluation.data import NewsItem
-from scripts.evaluation.metrics import ROUGE_TYPES, rouge_f1
-from scripts.evaluation.report import Row, paired_bootstrap
+from service.evaluation.baselines import Picker, lead, sumy_picker
+from service.evaluation.data import NewsItem
+from service.evaluation.metrics import ROUGE_TYPES, rouge_f1
+from service.evaluation.report import Row, paired_bootstrap
 
 COLUMNS = ["system", "rouge1", "rouge2", "rougeL", "rougeLsum", "words", "sentences", "ms/article"]
 

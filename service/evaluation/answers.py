@@ -19,8 +19,8 @@ from models.reader_training import unanswerable_pairs
 from models.results import Answer
 from models.sentences import split_sentences
 from models.squad import Question, squad_em_f1
-from scripts.evaluation.baselines import bm25_best_sentence
-from scripts.evaluation.report import Row
+from service.evaluation.baselines import bm25_best_sentence
+from service.evaluation.report import Row
 
 COLUMNS = [
     "system",

@@ -3,7 +3,7 @@
     precis eval summaries [--limit N] [--preset medium] [--data FILE] [--output FILE] [--markdown]
     precis eval answers [--limit N] [--seed 0] [--data FILE] [--output FILE] [--markdown]
 
-(`python -m scripts.evaluate summaries ...` is the same command.) Prints a table, writes a JSON report.
+Prints a table, writes a JSON report.
 """
 
 import argparse
@@ -29,7 +29,7 @@ def _load(settings: "Settings") -> "Models":
 
 
 def _print_tables(tables: list[tuple[str, list[dict[str, Any]], list[str]]], markdown: bool) -> None:
-    from scripts.evaluation.report import table
+    from service.evaluation.report import table
 
     for heading, rows, columns in tables:
         print(f"\n{'### ' if markdown else ''}{heading}\n")
@@ -39,8 +39,8 @@ def _print_tables(tables: list[tuple[str, list[dict[str, Any]], list[str]]], mar
 def run_summaries(args: argparse.Namespace, settings: "Settings") -> None:
     from models.extractive import ExtractiveSummariser
     from models.presets import load_presets
-    from scripts.evaluation import data, summaries
-    from scripts.evaluation.report import write_json
+    from service.evaluation import data, summaries
+    from service.evaluation.report import write_json
 
     items = data.load_news(args.data or data.NEWS_FILE, args.limit)
     preset = load_presets()[args.preset]
@@ -72,8 +72,8 @@ def run_summaries(args: argparse.Namespace, settings: "Settings") -> None:
 def run_answers(args: argparse.Namespace, settings: "Settings") -> None:
     from models.entity_answers import EntityAnswerFinder, load_ner
     from models.squad import DEFAULT_SQUAD_FILE, load_squad, split_by_article
-    from scripts.evaluation import answers, data
-    from scripts.evaluation.report import write_json
+    from service.evaluation import answers, data
+    from service.evaluation.report import write_json
 
     pool = load_squad(args.data or DEFAULT_SQUAD_FILE)
     # The split the reader was trained with (the same defaults): figures only on articles it never saw.
@@ -127,8 +127,3 @@ def run_answers(args: argparse.Namespace, settings: "Settings") -> None:
 def run(args: argparse.Namespace, settings: "Settings") -> None:
     {"summaries": run_summaries, "answers": run_answers}[args.eval_command](args, settings)
 
-
-if __name__ == "__main__":
-    from service.cli import main
-
-    main(["eval", *sys.argv[1:]])
