@@ -47,13 +47,12 @@ class AnswerFinder:
         retrieval = "bm25" if self.weights["w_semantic"] == 0 else f"{embedder.name}+bm25"
         self.name = f"answers/{retrieval}+{reader.name}"
 
-    def answer(self, text: str, question: str, sentence_vectors: np.ndarray | None = None) -> Answer:
-        """The answer span, or Answer.none. `sentence_vectors` (one row per sentence of `text`, as
-        `split_sentences` cuts it) spares the embedding of a stored article's sentences."""
+    def answer(self, text: str, question: str) -> Answer:
+        """The answer span, or Answer.none when the reader finds none in the text."""
         sentences = split_sentences(text)
         if not sentences:
             return Answer.none(0.0, self.name)
-        contexts = self.reading_contexts(text, sentences, question, sentence_vectors)
+        contexts = self.reading_contexts(text, sentences, question)
         spans = self.reader.read(question, [text[start:end] for start, end in contexts])
         later = self.weights["later_context_margin"]
         # Contexts come best passage first. Margins are not comparable across contexts, so a later one must beat the
@@ -78,9 +77,7 @@ class AnswerFinder:
             model=self.name,
         )
 
-    def reading_contexts(
-        self, text: str, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
-    ) -> list[tuple[int, int]]:
+    def reading_contexts(self, text: str, sentences: list[Sentence], question: str) -> list[tuple[int, int]]:
         """(start, end) of the texts the reader reads: the whole text when it is paragraph-sized, otherwise the
         best passages, each widened with its neighbours to a paragraph, without reading a sentence twice."""
         if len(text.split()) <= int(self.weights["whole_text_words"]):
@@ -88,7 +85,7 @@ class AnswerFinder:
         words = int(self.weights["context_words"])
         contexts: list[tuple[int, int]] = []
         taken: set[int] = set()
-        for passage in self.rank_passages(sentences, question, sentence_vectors):
+        for passage in self.rank_passages(sentences, question):
             if len(contexts) == int(self.weights["contexts"]):
                 break
             if taken.intersection(range(passage.first, passage.last + 1)):
@@ -98,11 +95,9 @@ class AnswerFinder:
             contexts.append((sentences[first].start, sentences[last].end))
         return contexts
 
-    def rank_passages(
-        self, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
-    ) -> list[Passage]:
+    def rank_passages(self, sentences: list[Sentence], question: str) -> list[Passage]:
         """Runs of up to `window` sentences, best first, scored by meaning and word overlap."""
-        spans, semantic, lexical = self.passage_features(sentences, question, sentence_vectors)
+        spans, semantic, lexical = self.passage_features(sentences, question)
         scores = self.weights["w_semantic"] * semantic + self.weights["w_lexical"] * lexical
         # A longer passage must earn its place: on a tie the single sentence is the sharper context.
         scores -= 0.01 * np.array([j - i for i, j in spans])
@@ -115,7 +110,7 @@ class AnswerFinder:
         ]
 
     def passage_features(
-        self, sentences: list[Sentence], question: str, sentence_vectors: np.ndarray | None = None
+        self, sentences: list[Sentence], question: str
     ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
         """The candidate passages (first, last sentence) with their MiniLM cosine to the question and their
         scaled BM25 match: the two parts of a passage's score (kept apart so that they can be weighed)."""
@@ -124,19 +119,15 @@ class AnswerFinder:
         lexical = self._lexical_match([sentences[i : j + 1] for i, j in spans], question)
         if self.weights["w_semantic"] == 0:  # word overlap alone: nothing to embed
             return spans, np.zeros(len(spans)), lexical
-        if sentence_vectors is None:
-            # Embedding is the expensive step: embed only the sentences that share the most words
-            # with the question, and score only the passages made of them.
-            shortlist = sorted(self._shortlist(spans, lexical, int(self.weights["shortlist"])))
-            vectors = self.embedder.embed([question] + [sentences[i].text for i in shortlist])
-            question_vector = vectors[0]
-            sentence_vectors = np.zeros((len(sentences), vectors.shape[1]), dtype=vectors.dtype)
-            sentence_vectors[shortlist] = vectors[1:]
-            members = set(shortlist)
-            keep = [k for k, (i, j) in enumerate(spans) if members.issuperset(range(i, j + 1))]
-        else:
-            question_vector = self.embedder.embed([question])[0]
-            keep = list(range(len(spans)))
+        # Embedding is the expensive step: embed only the sentences that share the most words
+        # with the question, and score only the passages made of them.
+        shortlist = sorted(self._shortlist(spans, lexical, int(self.weights["shortlist"])))
+        vectors = self.embedder.embed([question] + [sentences[i].text for i in shortlist])
+        question_vector = vectors[0]
+        sentence_vectors = np.zeros((len(sentences), vectors.shape[1]), dtype=vectors.dtype)
+        sentence_vectors[shortlist] = vectors[1:]
+        members = set(shortlist)
+        keep = [k for k, (i, j) in enumerate(spans) if members.issuperset(range(i, j + 1))]
         spans, lexical = [spans[k] for k in keep], lexical[keep]
         pooled = np.stack([sentence_vectors[i : j + 1].sum(axis=0) for i, j in spans])
         pooled /= np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-9)

