@@ -1,19 +1,12 @@
 """Extractive summaries: rank an article's own sentences and pick a non-redundant few."""
 
-from dataclasses import dataclass
 
 import numpy as np
 
 from models.embedder import Embedder
 from models.presets import Preset, load_ranking
-from models.results import Summary, SummarySentence
+from models.results import Article, Summary, SummarySentence
 from models.sentences import Sentence, split_sentences
-
-
-@dataclass(frozen=True)
-class Article:
-    text: str
-    title: str | None = None
 
 
 def lexrank_centrality(similarity: np.ndarray, threshold: float, damping: float) -> np.ndarray:

@@ -15,7 +15,7 @@ from models.embedder import Embedder
 from models.extractive import ExtractiveSummariser
 from models.presets import Preset, data_fingerprint
 from models.reader_files import load_reader
-from models.results import Summary
+from models.results import Article, Summary
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ class Summariser(Protocol):
     name: str
 
     def summarise(self, text: str, title: str | None, preset: Preset) -> Summary: ...
+
+    def summarise_each(self, articles: list[Article], presets: list[Preset]) -> list[list[Summary]]:
+        """For each article, one summary per preset: the batch path (a summariser shares what work it can)."""
+        ...
 
 
 @dataclass

@@ -3,6 +3,14 @@
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True)
+class Article:
+    """What a summariser reads."""
+
+    text: str
+    title: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class SummarySentence:
     text: str

@@ -12,7 +12,7 @@ from transformers import AutoModelForSeq2SeqLM, BatchEncoding
 
 from models.hub import load_pretrained, max_input_tokens, model_label
 from models.presets import Preset
-from models.results import Summary, SummarySentence
+from models.results import Article, Summary, SummarySentence
 from models.sentences import split_sentences
 
 # Shared tokens between neighbouring windows, so a sentence cut at one window's edge is whole in the next.
@@ -43,6 +43,10 @@ class AbstractiveSummariser:
         self.window = self.max_length - self.tokenizer.num_special_tokens_to_add()
         # On a short-input model a fixed overlap could eat most of each window; a quarter re-reads enough.
         self.overlap = min(overlap, self.window // 4)
+
+    def summarise_each(self, articles: list[Article], presets: list[Preset]) -> list[list[Summary]]:
+        """For each article, one summary per preset. Generation has no shared work to batch: one at a time."""
+        return [[self.summarise(a.text, a.title, preset) for preset in presets] for a in articles]
 
     def summarise(self, text: str, title: str | None, preset: Preset) -> Summary:
         # The title is not fed in: news summarisers are trained on article bodies alone.

@@ -1,6 +1,5 @@
 """What Precis does, as functions the HTTP API and the CLI both call."""
 
-import hashlib
 import time
 from typing import Any
 
@@ -50,12 +49,6 @@ def summary_response(summary: Summary, elapsed_ms: float) -> SummaryResponse:
 def stored_payload(response: SummaryResponse | AnswerResponse) -> dict[str, Any]:
     """What is kept in the store: the response without its per-request fields."""
     return response.model_dump(exclude=_NOT_STORED)
-
-
-def summary_etag(article: ArticleRow, models: Models, preset_name: str) -> str:
-    """Known before any work is done, so a client's If-None-Match can be answered at once."""
-    key = f"{article.content_hash}|{models.summariser_id}|{preset_name}"
-    return '"' + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + '"'
 
 
 def summarise_article(

@@ -19,10 +19,11 @@ from models.registry import Models
 from models.sentences import split_sentences
 from scripts.archive_sample import sample_archive
 from service.app import create_app
-from service.batch.local import BatchPlan, count_pending, run_batch
+from service.batch.local import BatchPlan, run_batch
 from service.schemas import ArticleIn
 from service.settings import Settings
 from service.store.articles import add_article
+from service.store.cache import count_pending
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow, ArticleVectorRow, SummaryRow
 

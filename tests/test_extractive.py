@@ -2,9 +2,10 @@
 
 import pytest
 
-from models.extractive import Article, lexrank_centrality, select_by_mmr
+from models.extractive import lexrank_centrality, select_by_mmr
 from models.presets import load_presets
 from models.registry import Models
+from models.results import Article
 
 PRESETS = load_presets()
 

@@ -449,3 +449,11 @@ def test_the_api_serves_the_abstractive_backend(models, summariser: AbstractiveS
         body = client.post("/v1/summaries", json={"text": ARTICLE, "preset": "short"}).json()
     assert body["model"] == "abstractive/bart-tiny" and body["preset"] == "short"
     assert body["sentences"] and all(s["start"] is None and s["end"] is None for s in body["sentences"])
+
+
+def test_the_abstractive_batch_path_gives_what_summarise_gives(summariser: AbstractiveSummariser) -> None:
+    from models.results import Article
+
+    articles = [Article(ARTICLE[:600], None), Article(ARTICLE[600:1400], "Title")]
+    each = summariser.summarise_each(articles, [SHORT_PRESET])
+    assert each == [[summariser.summarise(a.text, a.title, SHORT_PRESET)] for a in articles]

@@ -2,8 +2,9 @@ from fastapi import APIRouter, Header, Response, status
 
 from service.api import error_responses
 from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
-from service.operations import summarise_article, summarise_text, summary_etag
+from service.operations import summarise_article, summarise_text
 from service.schemas import DEFAULT_PRESET, PresetName, SummaryRequest, SummaryResponse
+from service.store.cache import summary_etag
 
 router = APIRouter(tags=["summaries"])
 
@@ -29,7 +30,7 @@ def summarise_stored_article(
     preset: PresetName = DEFAULT_PRESET,  # type: ignore[valid-type]
     if_none_match: str | None = Header(None),
 ) -> SummaryResponse | Response:
-    etag = summary_etag(article, models, preset.value)
+    etag = summary_etag(article.content_hash, models.summariser_id, preset.value)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)

@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Exists, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from models.extractive import Article, ExtractiveSummariser
 from models.presets import load_presets
 from models.registry import Models
-from models.results import Summary
+from models.results import Article, Summary
 from service.operations import stored_payload, summary_response
-from service.store.tables import ArticleRow, SummaryRow
+from service.store import cache
+from service.store.tables import ArticleRow
 
 log = logging.getLogger(__name__)
 
@@ -50,35 +49,11 @@ class BatchReport:
             self.stored[preset] = self.stored.get(preset, 0) + count
 
 
-def _summarised(model_id: str, preset: str) -> Exists:
-    return exists().where(
-        SummaryRow.content_hash == ArticleRow.content_hash,
-        SummaryRow.model == model_id,
-        SummaryRow.preset == preset,
-    )
-
-
-def pending_articles(model_id: str, presets: Sequence[str], since: datetime | None) -> Select[tuple[ArticleRow]]:
-    """Articles lacking a stored summary for this versioned model and any of the presets, oldest id first."""
-    query = select(ArticleRow).where(or_(*(~_summarised(model_id, preset) for preset in presets)))
-    if since is not None:
-        query = query.where(ArticleRow.published_at >= since)
-    return query.order_by(ArticleRow.id)
-
-
-def count_pending(session: Session, model_id: str, presets: Sequence[str], since: datetime | None) -> int:
-    pending = pending_articles(model_id, presets, since).order_by(None).subquery()
-    return session.scalar(select(func.count()).select_from(pending)) or 0
-
-
 def summarise_rows(models: Models, rows: Sequence[ArticleRow], preset_names: Sequence[str]) -> list[list[Summary]]:
-    """One summary per preset for each row. The extractive summariser embeds all the chunk's sentences in one
-    pass and reuses the vectors for every preset; other summarisers run article by article."""
+    """One summary per preset for each row, through the summariser's batch path (the extractive one embeds all
+    the chunk's sentences in one pass and reuses the vectors for every preset)."""
     presets = [load_presets()[name] for name in preset_names]
-    summariser = models.summariser
-    if isinstance(summariser, ExtractiveSummariser):
-        return summariser.summarise_each([Article(row.text, row.title) for row in rows], presets)
-    return [[summariser.summarise(row.text, row.title, preset) for preset in presets] for row in rows]
+    return models.summariser.summarise_each([Article(row.text, row.title) for row in rows], presets)
 
 
 def summarise_chunk(
@@ -96,37 +71,28 @@ def summarise_chunk(
         # SQLite has no row locks: take the database's write lock before reading what is pending, so a
         # second worker waits for this chunk to commit instead of computing the same articles.
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    query = pending_articles(models.summariser_id, presets, since)
+    query = cache.pending_articles(models.summariser_id, presets, since)
     if only_ids is not None:
         query = query.where(ArticleRow.id.in_(only_ids))
     rows = session.scalars(query.limit(size).with_for_update(skip_locked=True, of=ArticleRow)).all()
     if not rows:
         session.rollback()
         return 0, {}
-    already = select(SummaryRow.content_hash, SummaryRow.preset).where(
-        SummaryRow.content_hash.in_([row.content_hash for row in rows]),
-        SummaryRow.model == models.summariser_id,
-        SummaryRow.preset.in_(presets),
-    )
-    done = {(content_hash, preset) for content_hash, preset in session.execute(already)}
+    done = cache.stored_keys(session, [row.content_hash for row in rows], models.summariser_id, presets)
     started = time.perf_counter()
     summaries = summarise_rows(models, rows, presets)
     elapsed_ms = round((time.perf_counter() - started) * 1000 / len(rows), 2)
-    stored = dict.fromkeys(presets, 0)
-    for row, by_preset in zip(rows, summaries, strict=True):
-        for preset, summary in zip(presets, by_preset, strict=True):
-            if (row.content_hash, preset) in done:
-                continue
-            session.add(
-                SummaryRow(
-                    content_hash=row.content_hash,
-                    model=models.summariser_id,
-                    preset=preset,
-                    payload=stored_payload(summary_response(summary, elapsed_ms)),
-                )
-            )
-            stored[preset] += 1
+    new = [
+        (row.content_hash, preset, stored_payload(summary_response(summary, elapsed_ms)))
+        for row, by_preset in zip(rows, summaries, strict=True)
+        for preset, summary in zip(presets, by_preset, strict=True)
+        if (row.content_hash, preset) not in done
+    ]
+    cache.add_summaries(session, models.summariser_id, new)
     session.commit()
+    stored = dict.fromkeys(presets, 0)
+    for _, preset, _ in new:
+        stored[preset] += 1
     return len(rows), stored
 
 
@@ -135,7 +101,7 @@ def run_batch(sessions: sessionmaker[Session], models: Models, plan: BatchPlan, 
     report = BatchReport(stored=dict.fromkeys(plan.presets, 0))
     started = time.perf_counter()
     with sessions() as session:
-        pending = count_pending(session, models.summariser_id, plan.presets, plan.since)
+        pending = cache.count_pending(session, models.summariser_id, plan.presets, plan.since)
     total = min(pending, plan.limit) if plan.limit is not None else pending
     with tqdm(total=total, desc="summarising", unit=" articles", disable=not progress) as bar:
         while report.articles < total:

@@ -14,10 +14,11 @@ import ray
 
 from models.config import ModelConfig
 from models.registry import load_models
-from service.batch.local import BatchPlan, BatchReport, pending_articles, summarise_chunk
+from service.batch.local import BatchPlan, BatchReport, summarise_chunk
 from service.related import store_vectors
 from service.settings import Settings
 from service.store.articles import get_articles
+from service.store.cache import pending_articles
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow
 
