@@ -171,9 +171,9 @@ def collate(features: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
     }
 
 
-def validate(reader: QAReader, questions: list[Question], negatives: list[Example]) -> tuple[float, float, float]:
+def validate(reader: QAReader, questions: list[Question]) -> tuple[float, float, float]:
     """EM and F1 on the answerable questions (every question answered, as in SQuAD v1.1), and the no-answer
-    threshold that best separates them from the unanswerable pairs."""
+    threshold fitted on their margins."""
     scores, margins_right = [], []
     for q in questions:
         span = reader.read(q.question, [q.context])[0]
@@ -181,17 +181,16 @@ def validate(reader: QAReader, questions: list[Question], negatives: list[Exampl
         em, f1 = squad_em_f1(q.context[span.start : span.end], q.answers)
         scores.append((em, f1))
         margins_right.append(span.margin)
-    margins_wrong = [span.margin for e in negatives if (span := reader.read(e.question, [e.context])[0])]
     return (
         statistics.mean(s[0] for s in scores),
         statistics.mean(s[1] for s in scores),
-        fit_threshold(margins_right, margins_wrong),
+        fit_threshold(margins_right),
     )
 
 
-def fit_threshold(answerable: list[float], unanswerable: list[float], keep: float = 0.95) -> float:
-    """The highest margin that still answers `keep` of the answerable questions: every unanswerable pair below it
-    is refused, at the least cost to answers a reader should get."""
+def fit_threshold(answerable: list[float], keep: float = 0.95) -> float:
+    """The highest margin that still answers `keep` of the answerable questions: a reader should get the answers
+    the article has; `precis eval answers` measures what this threshold refuses of the texts that do not say."""
     if not answerable:
         return 0.0
     ordered = sorted(answerable)
@@ -212,9 +211,6 @@ def train(config: TrainingConfig, progress: bool = True) -> TrainingReport:
     tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
     features = encode(
         tokenizer, training_examples(train_questions, config.unanswerable_share, rng), config.max_length, config.stride
-    )
-    validation_negatives = unanswerable_pairs(
-        validation_questions, len(validation_questions), random.Random(config.seed)
     )
 
     model = new_span_model()
@@ -266,7 +262,7 @@ def train(config: TrainingConfig, progress: bool = True) -> TrainingReport:
             if step % config.checkpoint_every == 0 or step % steps_per_epoch == 0:
                 if step % steps_per_epoch == 0:
                     model.eval()
-                    em, f1, threshold = validate(reader, validation_questions, validation_negatives)
+                    em, f1, threshold = validate(reader, validation_questions)
                     report.epochs.append(
                         EpochReport(
                             epoch + 1,
