@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# The shared data beside a source checkout (../shared/eval): Precis's training and evaluation set.
-DEFAULT_SQUAD_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "squad-v1.1-dev-part.json"
+# The shared data beside a source checkout (../shared/eval), the one place its location is known: the training and
+# evaluation sets, and the developer tools' data.
+SHARED_EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+DEFAULT_SQUAD_FILE = SHARED_EVAL_DIR / "squad-v1.1-dev-part.json"
 
 # Articles held out of training for validation (4 of the shared file's 24: about 1 100 questions).
 VALIDATION_ARTICLES = 4

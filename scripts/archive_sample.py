@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from models.sentences import split_sentences
+from models.squad import SHARED_EVAL_DIR
 
-SHARED_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-NEWS_SUMMARIES = SHARED_EVAL / "news-summaries.jsonl"
+NEWS_SUMMARIES = SHARED_EVAL_DIR / "news-summaries.jsonl"
 _FIRST_DAY = datetime(2024, 1, 1, tzinfo=UTC)
 
 

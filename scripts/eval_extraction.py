@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from models.squad import SHARED_EVAL_DIR
 from service.ingest.extract import extract_article
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "news-pages"
+DEFAULT_DATA = SHARED_EVAL_DIR / "news-pages"
 _WORD = re.compile(r"\w+")
 
 

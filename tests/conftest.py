@@ -12,11 +12,12 @@ from sqlalchemy import create_engine, make_url, text
 
 from models.config import ModelConfig
 from models.registry import Models, load_models
+from models.squad import SHARED_EVAL_DIR
 from service.app import create_app
 from service.settings import Settings
 
 DATA = Path(__file__).parent / "data"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = SHARED_EVAL_DIR.parent
 # Text copied from a news page: the story amid a logo, widgets, comments and teasers for other stories.
 CATL_PAGE = SHARED / "examples" / "news-page-catl.txt"
 

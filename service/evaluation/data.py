@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.squad import DEFAULT_SQUAD_FILE, Question
+from models.squad import SHARED_EVAL_DIR, Question
 
-DATA_DIR = DEFAULT_SQUAD_FILE.parent
+DATA_DIR = SHARED_EVAL_DIR
 NEWS_FILE = DATA_DIR / "news-summaries.jsonl"
 
 # A Daily Mail URL ends in ".../article-3042680/Veep-star-Julia-Louis-Dreyfus-reveals-....html",
