@@ -20,6 +20,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from models.config import EmbedderBackend
 from models.errors import ModelLoadError
+from models.onnx_export import PooledEncoder
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ class Embedder:
                 _warn_once("ONNX embedder unavailable, using torch (slower)", error)
                 backend = "torch"
         if backend == "torch":
-            self.model = AutoModel.from_pretrained(self.path).eval()
+            # The same module the ONNX graph is exported from: one definition of pooling and normalisation.
+            self.model = PooledEncoder(AutoModel.from_pretrained(self.path)).eval()
         elif self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="embedder")
         self.backend: EmbedderBackend = backend
@@ -150,8 +152,4 @@ class Embedder:
             return self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
         assert self.model is not None
         with torch.inference_mode():
-            attention_mask = torch.from_numpy(mask)
-            hidden = self.model(input_ids=torch.from_numpy(input_ids), attention_mask=attention_mask).last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+            return self.model(torch.from_numpy(input_ids), torch.from_numpy(mask)).numpy()
