@@ -27,6 +27,15 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
 
 
+def passage_scores(
+    semantic: np.ndarray, lexical: np.ndarray, extra_sentences: np.ndarray, w_semantic: float, w_lexical: float
+) -> np.ndarray:
+    """A passage's retrieval score from its MiniLM cosine, its scaled BM25 match and how many sentences it has
+    beyond the first."""
+    # A longer passage must earn its place: on a tie the single sentence is the sharper context.
+    return w_semantic * semantic + w_lexical * lexical - 0.01 * extra_sentences
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     """One sentence or a short run of neighbouring sentences."""
@@ -98,9 +107,8 @@ class AnswerFinder:
     def rank_passages(self, sentences: list[Sentence], question: str) -> list[Passage]:
         """Runs of up to `window` sentences, best first, scored by meaning and word overlap."""
         spans, semantic, lexical = self.passage_features(sentences, question)
-        scores = self.weights["w_semantic"] * semantic + self.weights["w_lexical"] * lexical
-        # A longer passage must earn its place: on a tie the single sentence is the sharper context.
-        scores -= 0.01 * np.array([j - i for i, j in spans])
+        extra = np.array([j - i for i, j in spans])
+        scores = passage_scores(semantic, lexical, extra, self.weights["w_semantic"], self.weights["w_lexical"])
         order = np.argsort(-scores, kind="stable")
         return [
             Passage(

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from models.answers import AnswerFinder
+from models.answers import AnswerFinder, passage_scores
 from models.config import ModelConfig
 from models.embedder import Embedder
 from models.entity_answers import EntityAnswerFinder, load_ner
@@ -283,7 +283,7 @@ def best_scores(items: list[Candidates], w_semantic: float) -> tuple[np.ndarray,
     (the same formula as AnswerFinder.rank_passages)."""
 
     def score(semantic: np.ndarray, lexical: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        return w_semantic * semantic + (1 - w_semantic) * lexical - 0.01 * lengths
+        return passage_scores(semantic, lexical, lengths, w_semantic, 1 - w_semantic)
 
     held, best, distractor = [], [], []
     for c in items:
