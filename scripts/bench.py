@@ -58,10 +58,10 @@ def timed_ms(function: Callable[..., Any], *args: Any) -> float:
 
 
 def _load_models():  # type: ignore[no-untyped-def]
-    from models.config import ModelConfig
-    from models.registry import load_models
+    from service.model_loading import load_models
+    from service.settings import Settings
 
-    return load_models(ModelConfig())
+    return load_models(Settings())
 
 
 def bench_models(args: argparse.Namespace) -> dict[str, Any]:

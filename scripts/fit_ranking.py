@@ -26,17 +26,17 @@ import numpy as np
 from tqdm import tqdm
 
 from models.answers import AnswerFinder, passage_scores
-from models.config import ModelConfig
 from models.embedder import Embedder
 from models.entity_answers import EntityAnswerFinder, load_ner
 from models.extractive import FEATURES, candidate_count, logistic_scores, pick_sentences, sentence_features
 from models.presets import load_presets, load_ranking
-from models.registry import load_models
 from models.sentences import Sentence, split_sentences
 from models.squad import DEFAULT_SQUAD_FILE, load_squad
 from service.evaluation import data
 from service.evaluation.metrics import holds_answer, rouge_l
 from service.evaluation.report import paired_bootstrap, table, write_json
+from service.model_loading import load_models
+from service.settings import Settings
 
 RANKING_FILE = Path(__file__).resolve().parents[1] / "prompts" / "ranking.toml"
 FOLDS = 5
@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=Path("fit-ranking.json"), help="the JSON report")
     args = parser.parse_args(argv)
 
-    models = load_models(ModelConfig(torch_threads=1))  # one thread: see scripts/evaluate.py
+    models = load_models(Settings(), default_threads=1)
     ranking = load_ranking()
     text = RANKING_FILE.read_text(encoding="utf-8")
     report: dict[str, Any] = {}

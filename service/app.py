@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from models.registry import Models, load_models
+from models.registry import Models
 from service.api import answers, articles, health, related, summaries
 from service.errors import install_error_handlers
+from service.model_loading import load_models
 from service.settings import Settings, get_settings
 from service.store.database import make_engine, make_session_factory
 from service.web import pages
@@ -26,7 +27,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         engine = make_engine(settings.database_url)
         app.state.sessions = make_session_factory(engine)
         # Loaded before the first request is accepted: a misconfigured model fails the start, loudly.
-        app.state.models = models or load_models(settings.model_config_for_loading())
+        app.state.models = models or load_models(settings)
         log.info("precis ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
         engine.dispose()

@@ -38,9 +38,9 @@ def _headline_and_body(content: str, title: str | None) -> tuple[str | None, str
 
 
 def _load_models(settings: Settings) -> "Models":
-    from models.registry import load_models
+    from service.model_loading import load_models
 
-    return load_models(settings.model_config_for_loading())
+    return load_models(settings)
 
 
 def _print_json(model: BaseModel) -> None:

@@ -16,16 +16,10 @@ if TYPE_CHECKING:
 
 
 def _load(settings: "Settings") -> "Models":
-    """The configured models, loaded once: the embedded ones, plus the transformers backends when
-    PRECIS_SUMMARISER / PRECIS_QA_MODEL name them."""
-    from dataclasses import replace
+    """The configured models, with one torch thread unless PRECIS_TORCH_THREADS says otherwise."""
+    from service.model_loading import load_models
 
-    from models.registry import load_models
-
-    config = settings.model_config_for_loading()
-    # One torch thread unless PRECIS_TORCH_THREADS says otherwise: on the shared 2-core machine, torch's
-    # spinning worker threads made a batch of embeddings 25x slower when other processes were busy.
-    return load_models(replace(config, torch_threads=config.torch_threads or 1))
+    return load_models(settings, default_threads=1)
 
 
 def _print_tables(tables: list[tuple[str, list[dict[str, Any]], list[str]]], markdown: bool) -> None:
