@@ -5,11 +5,12 @@ The graph takes `input_ids`, `attention_mask` and `token_type_ids` (int64, windo
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from models.onnx_export import (
     ExportError,
@@ -50,15 +51,19 @@ class SpanLogitsGraph(torch.nn.Module):
 
 
 def ensure_reader_onnx(
-    model: PreTrainedModel, tokenizer, fingerprint: bytes, cache_dir: Path | str | None = None
+    build_model: Callable[[], PreTrainedModel],
+    tokenizer: PreTrainedTokenizerBase,
+    fingerprint: bytes,
+    cache_dir: Path | str | None = None,
 ) -> Path:
-    """The cached graph of this reader (identified by `fingerprint`), exported first if it is not there yet."""
+    """The cached graph of this reader (identified by `fingerprint`), exported from `build_model()` first if it is
+    not there yet."""
     return ensure_graph(
-        graph_path("precis-reader", fingerprint, cache_dir), lambda target: _export(model, tokenizer, target)
+        graph_path("precis-reader", fingerprint, cache_dir), lambda target: _export(build_model(), tokenizer, target)
     )
 
 
-def _export(model: PreTrainedModel, tokenizer, target: Path) -> None:
+def _export(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: Path) -> None:
     if model.config.model_type != "bert":
         raise ExportError(f"only BERT-style readers are exported to ONNX, not {model.config.model_type!r}")
     model.set_attn_implementation(register_classic_attention())

