@@ -41,6 +41,7 @@ class ReaderWindows:
     offsets: np.ndarray  # (windows, tokens, 2): character offsets into the window's context
     context_mask: np.ndarray  # (windows, tokens): True on context tokens, the only ones an answer may use
     context_of: np.ndarray  # (windows,): which of the contexts the window reads
+    null_index: np.ndarray  # (windows,): the [CLS] position, which stands for "no answer"
 
 
 class QAReader:
@@ -89,8 +90,14 @@ class QAReader:
         count = encoded["input_ids"].shape[0]
         context_mask = np.array([[sid == 1 for sid in encoded.sequence_ids(i)] for i in range(count)])
         inputs = {name: encoded[name].astype(np.int64) for name in MODEL_INPUTS if name in encoded}
+        # argmax finds the first [CLS] (not always the first token); 0 for a tokenizer without one.
+        null_index = (encoded["input_ids"] == self.tokenizer.cls_token_id).argmax(axis=1)
         return ReaderWindows(
-            inputs, encoded["offset_mapping"], context_mask, np.asarray(encoded["overflow_to_sample_mapping"])
+            inputs,
+            encoded["offset_mapping"],
+            context_mask,
+            np.asarray(encoded["overflow_to_sample_mapping"]),
+            null_index,
         )
 
     def forward(self, windows: ReaderWindows) -> tuple[np.ndarray, np.ndarray]:
@@ -108,13 +115,14 @@ class QAReader:
         self, windows: ReaderWindows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: int
     ) -> list[Span]:
         """Per context: the most probable span over its windows, scored against the null answer."""
-        # Log-probabilities over the window's context tokens and [CLS] (position 0, the null answer): question,
+        # Log-probabilities over the window's context tokens and [CLS] (the null answer): question,
         # special and padding tokens can neither start nor end an answer.
         allowed = windows.context_mask.copy()
-        allowed[:, 0] = True
+        every = np.arange(len(windows.null_index))
+        allowed[every, windows.null_index] = True
         start = _log_softmax(np.where(allowed, start_logits, -np.inf))
         end = _log_softmax(np.where(allowed, end_logits, -np.inf))
-        null = start[:, 0] + end[:, 0]
+        null = start[every, windows.null_index] + end[every, windows.null_index]
 
         spans = start[:, :, None] + end[:, None, :]  # (windows, start token, end token)
         length = spans.shape[-1]
@@ -126,7 +134,7 @@ class QAReader:
         spans = np.where(valid, spans, -np.inf)
         flat = spans.reshape(spans.shape[0], -1)
         best = flat.argmax(axis=1)
-        best_score = flat[np.arange(len(best)), best]
+        best_score = flat[every, best]
 
         found = []
         for context in range(contexts):
