@@ -3,7 +3,6 @@ from typing import Literal
 
 # How a model runs: ONNX Runtime (a graph exported once and cached) or torch.
 Backend = Literal["onnx", "torch"]
-EmbedderBackend = Backend
 
 
 @dataclass(frozen=True)
@@ -11,7 +10,7 @@ class ModelConfig:
     """What to load. None everywhere means the embedded, offline defaults."""
 
     embedder_path: str | None = None
-    embedder_backend: EmbedderBackend = "onnx"
+    embedder_backend: Backend = "onnx"
     summariser: str | None = None
     qa_model: str | None = None
     reader_backend: Backend = "onnx"

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from models.config import EmbedderBackend
+from models.config import Backend
 from models.errors import ModelLoadError
 from models.onnx_export import PooledEncoder
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # news sentences); 256 keeps nearly every sentence whole, and length-sorted batches keep the padding small.
 MAX_TOKENS = 256
 
-BACKENDS: tuple[EmbedderBackend, ...] = get_args(EmbedderBackend)
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 _warned: set[str] = set()
 
 
@@ -51,7 +51,7 @@ class Embedder:
         self,
         path: Path | str | None = None,
         batch_size: int = 8,
-        backend: EmbedderBackend = "onnx",
+        backend: Backend = "onnx",
         onnx_cache_dir: Path | str | None = None,
     ) -> None:
         self.path = Path(path) if path else bundled_minilm_path()
@@ -83,7 +83,7 @@ class Embedder:
             self.model = PooledEncoder(AutoModel.from_pretrained(self.path)).eval()
         elif self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="embedder")
-        self.backend: EmbedderBackend = backend
+        self.backend: Backend = backend
         log.info(
             "embedder loaded",
             extra={"model": self.name, "backend": backend, "seconds": time.perf_counter() - started},

@@ -5,7 +5,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.config import Backend, EmbedderBackend, ModelConfig
+from models.config import Backend, ModelConfig
 
 
 class Settings(BaseSettings):
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     # None means the bundled all-MiniLM-L6-v2.
     embedder: str | None = None
     # "onnx" runs the embedder in ONNX Runtime (exported once into ~/.cache/precis/onnx); "torch" in torch.
-    embedder_backend: EmbedderBackend = "onnx"
+    embedder_backend: Backend = "onnx"
     # A Hugging Face id or local directory; None means the embedded extractive summariser.
     summariser: str | None = None
     # A directory written by `precis train reader` (or a transformers question-answering checkpoint); None means
