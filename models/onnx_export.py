@@ -103,6 +103,8 @@ def ensure_graph(target: Path, build: Callable[[Path], None]) -> Path:
             return target
         for stale in target.parent.glob(f"{_WORK_PREFIX}{target.stem}-*"):  # from a killed exporter of this graph
             shutil.rmtree(stale, ignore_errors=True)
+        # The first start spends seconds here with the port still closed: say why.
+        log.info("exporting a model to ONNX Runtime, once; later starts reuse it", extra={"path": str(target)})
         started = time.perf_counter()
         build(target)
         log.info("model exported to ONNX", extra={"path": str(target), "seconds": time.perf_counter() - started})

@@ -25,7 +25,7 @@ def _parts(text: str, count: int) -> list[str]:
 
 
 def sample_archive(count: int, data: Path = NEWS_SUMMARIES) -> list[dict[str, str]]:
-    """`count` articles as ArticleIn fields (title, text, source, published_at), one day apart."""
+    """`count` articles as NewArticle fields (title, text, source, published_at), one day apart."""
     rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
     articles: list[dict[str, str]] = []
     pieces = 1

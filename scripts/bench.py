@@ -9,16 +9,13 @@
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +104,13 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _archive_database(directory: Path, name: str, count: int) -> str:
-    from service.schemas import ArticleIn
-    from service.store.articles import add_article
+    from service.store.articles import NewArticle, add_article
     from service.store.database import make_engine, make_session_factory
 
     url = f"sqlite:///{directory / name}"
     with make_session_factory(make_engine(url))() as session:
         for fields in sample_archive(count):
-            add_article(session, ArticleIn(**fields))
+            add_article(session, NewArticle(**fields))
     return url
 
 
@@ -153,23 +149,6 @@ def bench_batch(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _server(database_url: str, workers: int) -> Iterator[str]:
-    from scripts.local_server import free_port, wait_until_ready
-
-    port = free_port()
-    env = {**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(base, server)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-
-
 def _wrk_requests_per_second(url: str, seconds: int, connections: int) -> float | None:
     if shutil.which("wrk") is None:
         return None
@@ -184,11 +163,12 @@ def bench_http(args: argparse.Namespace) -> dict[str, Any]:
 
     from service.batch.local import BatchPlan, run_batch
     from service.store.database import make_engine, make_session_factory
+    from tests.server import running_server
 
     with tempfile.TemporaryDirectory() as directory:
         url = _archive_database(Path(directory), "http.db", 50)
         run_batch(make_session_factory(make_engine(url)), _load_models(), BatchPlan(presets=["medium"]), False)
-        with _server(url, args.workers) as base, httpx.Client(base_url=base) as client:
+        with running_server(url, args.workers) as base, httpx.Client(base_url=base) as client:
             paths = [f"/v1/articles/{article_id}/summary" for article_id in range(1, 51)]
             assert client.get(paths[0]).json()["cached"] is True
             latencies = [timed_ms(client.get, paths[i % len(paths)]) for i in range(args.requests)]

@@ -1,81 +1,20 @@
-"""Screenshots of the reader page for the README, and the running server the browser tests drive.
+"""Screenshots of the reader page for the README.
 
     python -m scripts.screenshots [--output docs]
 
 Starts `precis serve` on a temporary SQLite database, stores articles from tests/data, and drives Debian's
-Chromium through Playwright. Never `playwright install`: downloading a browser build fails without internet,
-and the distribution's browser gets security updates from apt.
+Chromium through Playwright (tests/server.py, shared with the browser tests).
 """
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
-from scripts.local_server import free_port, wait_until_ready
+from tests.server import launch_chromium, running_server, store_article
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DATA = ROOT / "tests" / "data"
-CHROMIUM = Path("/usr/bin/chromium")
-# No sandbox: CI runs as root in a container. The rest keeps Chromium from phoning home, which would only hang
-# or fail without internet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """A real `precis serve` on a free port, until the block ends; yields its base URL."""
-    port = free_port()
-    env = os.environ | {
-        "PRECIS_DATABASE_URL": database_url,
-        "PRECIS_LOG_LEVEL": "warning",
-        # This checkout's code, whatever an installed copy points at.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with tempfile.TemporaryDirectory() as workdir, tempfile.TemporaryFile() as log:
-        # Run from an empty directory so that no developer's .env changes the settings.
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_until_ready(base_url, process, log)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def store_article(base_url: str, name: str, **fields: str) -> int:
-    """Stores tests/data/<name>.txt (headline on the first line) through the API; returns its id."""
-    title, _, text = (TEST_DATA / f"{name}.txt").read_text(encoding="utf-8").partition("\n")
-    response = httpx.post(
-        f"{base_url}/v1/articles", json={"title": title.strip(), "text": text.strip(), **fields}, timeout=60
-    )
-    response.raise_for_status()
-    return int(response.json()["id"])
-
-
-def launch_chromium(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
 def _summarise_and_highlight(page: Page) -> None:

@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         engine = make_engine(settings.database_url)
         app.state.sessions = make_session_factory(engine)
         # Loaded before the first request is accepted: a misconfigured model fails the start, loudly.
+        if models is None:
+            log.info("loading models; the port opens when they are ready")
         app.state.models = models or load_models(settings)
         log.info("precis ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import socket
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -13,9 +14,11 @@ from pydantic import BaseModel, ValidationError
 from models.errors import ModelLoadError
 from models.presets import load_presets
 from models.squad import DEFAULT_SQUAD_FILE
-from service.errors import PrecisError
+from service.errors import PrecisError, describe_validation_errors
 from service.logs import configure_logging, logging_config
 from service.settings import Settings, get_settings
+
+HTML_SUFFIXES = {".html", ".htm"}
 
 if TYPE_CHECKING:
     from models.registry import Models
@@ -24,17 +27,28 @@ if TYPE_CHECKING:
 
 
 def _read_input(source: str) -> str:
-    return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    """A file's text, or stdin's for "-": UTF-8, as every importer reads it."""
+    from service.ingest.sources import RecordError, decode_text
+
+    content = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    try:
+        return decode_text(content)
+    except RecordError as error:
+        raise PrecisError(f"{source}: {error}") from error
 
 
-def _headline_and_body(content: str, title: str | None) -> tuple[str | None, str]:
-    """A text file's headline and body, the same for add, summarise and ask as for a page in `ingest`.
+def _is_html(args: argparse.Namespace) -> bool:
+    return args.html or Path(args.file).suffix.lower() in HTML_SUFFIXES
 
-    With --title the file holds only the body; without it, the page's furniture must not be summarised or
-    answered from."""
-    from service.ingest.sources import text_page
 
-    return (title, content) if title else text_page(content)
+def _story(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The headline and story in the article file, read exactly as `add` and `ingest` read it."""
+    from service.ingest.sources import RecordError, page_story
+
+    try:
+        return page_story(_read_input(args.file), _is_html(args), args.title)
+    except RecordError as error:
+        raise PrecisError(f"{args.file}: {error}") from error
 
 
 def _load_models(settings: Settings) -> "Models":
@@ -47,17 +61,32 @@ def _print_json(model: BaseModel) -> None:
     print(model.model_dump_json(indent=2))
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free to reuse.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from models.registry import check_config
 
+    host, port = args.host or settings.host, args.port or settings.port
     check_config(settings.model_config_for_loading())
+    # Before the models load, which takes seconds: a busy port should fail at once.
+    if not _port_is_free(host, port):
+        raise PrecisError(f"port {port} on {host} is in use (another precis serve?); choose another with --port.")
     uvicorn.run(
         "service.app:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=host,
+        port=port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
         log_config=logging_config(settings.log_level),
@@ -66,9 +95,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> None:
     from service.operations import summarise_text
+    from service.schemas import SummaryRequest
 
-    title, text = _headline_and_body(_read_input(args.file), args.title)
-    summary = summarise_text(_load_models(settings), settings, text, title, args.preset)
+    title, text = _story(args)
+    request = SummaryRequest(text=text, title=title, preset=args.preset)
+    summary = summarise_text(_load_models(settings), settings, request.text, request.title, args.preset)
     if args.json:
         _print_json(summary)
         return
@@ -78,9 +109,11 @@ def cmd_summarise(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
     from service.operations import answer_question
+    from service.schemas import TextQuestionRequest
 
-    _, text = _headline_and_body(_read_input(args.file), args.title)
-    answer = answer_question(_load_models(settings), settings, text, args.question)
+    _, text = _story(args)
+    request = TextQuestionRequest(text=text, question=args.question)
+    answer = answer_question(_load_models(settings), settings, request.text, request.question)
     if args.json:
         _print_json(answer)
         return
@@ -94,26 +127,21 @@ def _store(settings: Settings, records: Iterable["Record"]) -> "IngestReport":
     from service.store.database import make_engine, make_session_factory
 
     with make_session_factory(make_engine(settings.database_url))() as session:
-        return store_records(session, records, settings.max_text_chars)
+        report = store_records(session, records, settings.max_text_chars)
+    for location, reason in report.skipped:
+        print(f"skipped {location}: {reason}", file=sys.stderr)
+    return report
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> None:
-    from service.ingest.sources import page_fields, read_records, record_from_fields
+    from service.ingest.sources import PAGE_SUFFIXES, page_record, read_records
 
-    if args.file == "-" or Path(args.file).suffix.lower() in {".txt", ".html", ".htm"}:
-        content = _read_input(args.file)
-        if args.html or Path(args.file).suffix.lower() in {".html", ".htm"}:
-            fields = page_fields(content, is_html=True)
-        else:
-            title, text = _headline_and_body(content, args.title)
-            fields = {"title": title, "text": text}
-        overrides = {"title": args.title, "url": args.url, "source": args.source}
-        records = [record_from_fields(args.file, fields | {k: v for k, v in overrides.items() if v})]
+    if args.file == "-" or args.html or Path(args.file).suffix.lower() in PAGE_SUFFIXES:
+        given = {"title": args.title, "url": args.url, "source": args.source}
+        records = [page_record(args.file, _read_input(args.file), _is_html(args), **given)]
     else:
         records = list(read_records(Path(args.file)))
     report = _store(settings, records)
-    for location, reason in report.skipped:
-        print(f"{location}: {reason}", file=sys.stderr)
     for article_id in report.added + report.already_stored:
         print(json.dumps({"id": article_id, "created": article_id in report.added}))
     if report.skipped:
@@ -130,11 +158,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
         raise PrecisError(f"{path} does not exist.")
     records = tqdm(read_records(path), desc="ingest", unit=" records", disable=None)
     report = _store(settings, records)
-    for location, reason in report.skipped:
-        print(f"skipped {location}: {reason}", file=sys.stderr)
     print(
         f"added {len(report.added)}, already stored {len(report.already_stored)}, skipped {len(report.skipped)}"
     )
+    if not report.added and not report.already_stored and not report.skipped:
+        raise PrecisError(f"{path} holds no articles (.jsonl, .csv, .json, or .html / .txt pages).")
+    if report.skipped:
+        sys.exit(1)
 
 
 def _date(value: str) -> datetime:
@@ -183,6 +213,12 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> None:
+    import importlib.util
+
+    # Before the models load: a missing extra should fail at once, in one sentence.
+    missing = [module for module in ("rouge_score", "sumy") if importlib.util.find_spec(module) is None]
+    if missing:
+        raise PrecisError(f"precis eval needs the eval extra ({', '.join(missing)} missing): pip install -e '.[eval]'")
     from service.evaluation.command import run
 
     run(args, settings)
@@ -217,39 +253,57 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> None:
     print(f"reader written to {args.output}; use it with PRECIS_QA_MODEL={args.output}")
 
 
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (1 to 65535)")
+    return port
+
+
+def _article_file_arguments() -> argparse.ArgumentParser:
+    """How summarise, ask and add name an article: the same file reads the same way in each."""
+    arguments = argparse.ArgumentParser(add_help=False)
+    arguments.add_argument(
+        "file", help="a text file whose first line is the headline, an .html page, or - for stdin"
+    )
+    arguments.add_argument("--title", help="the headline, if the text file holds only the body (all of it is kept)")
+    arguments.add_argument("--html", action="store_true", help="the file (or stdin) is an HTML page")
+    return arguments
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="precis", description="Article summaries and answers for a news site."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    article_file = _article_file_arguments()
 
-    serve = commands.add_parser("serve", help="run the HTTP API (defaults from PRECIS_* settings)")
+    serve = commands.add_parser("serve", help="run the HTTP API and the reader page (defaults from PRECIS_*)")
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (default 8000)")
+    serve.add_argument("--port", type=_port, help="port to bind (default 8000)")
     serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
     serve.set_defaults(handler=cmd_serve)
 
-    summarise = commands.add_parser("summarise", help="print the summary of an article file (- for stdin)")
-    summarise.add_argument("file", help="a text file whose first line is the headline, or - for stdin")
-    summarise.add_argument("--title", help="the headline, if the file holds only the body")
+    summarise = commands.add_parser(
+        "summarise", parents=[article_file], help="print the summary of an article file (- for stdin)"
+    )
     summarise.add_argument(
         "--preset", default="medium", choices=sorted(load_presets()), help="summary length/style"
     )
     summarise.add_argument("--json", action="store_true", help="print the API's JSON response")
     summarise.set_defaults(handler=cmd_summarise)
 
-    ask = commands.add_parser("ask", help="answer a question about an article file (- for stdin)")
-    ask.add_argument("file", help="a text file whose first line is the headline, or - for stdin")
+    ask = commands.add_parser(
+        "ask", parents=[article_file], help="answer a question about an article file (- for stdin)"
+    )
     ask.add_argument("question")
-    ask.add_argument("--title", help="the headline, if the file holds only the body (all of it is then searched)")
     ask.add_argument("--context", action="store_true", help="also print the passage the answer came from")
     ask.add_argument("--json", action="store_true", help="print the API's JSON response")
     ask.set_defaults(handler=cmd_ask)
 
-    add = commands.add_parser("add", help="store one article: text (headline first), HTML, or JSON")
-    add.add_argument("file", help="a .txt, .html or .json file, or - for stdin")
-    add.add_argument("--title", help="the headline, if the file holds only the body")
-    add.add_argument("--html", action="store_true", help="stdin holds an HTML page")
+    add = commands.add_parser(
+        "add", parents=[article_file], help="store one article: a text or HTML page, or a .json/.jsonl/.csv file"
+    )
     add.add_argument("--url")
     add.add_argument("--source")
     add.set_defaults(handler=cmd_add)
@@ -311,15 +365,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    settings = get_settings()
-    configure_logging("warning" if args.command != "serve" else settings.log_level)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        sys.exit(2)
     try:
+        settings = get_settings()
+        configure_logging("warning" if args.command != "serve" else settings.log_level)
         args.handler(args, settings)
     except (PrecisError, ModelLoadError) as error:
         sys.exit(f"precis: {getattr(error, 'message', error)}")
     except ValidationError as error:
-        sys.exit(f"precis: invalid input: {error.errors()[0]['msg']}")
+        sys.exit(f"precis: invalid input: {describe_validation_errors(error.errors())}")
     except OSError as error:
         sys.exit(f"precis: {error}")
     except KeyboardInterrupt:

@@ -32,8 +32,9 @@ def logging_config(level: str) -> dict[str, Any]:
             "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
-        # Alembic narrates every start at INFO; its warnings are what an operator needs.
-        "loggers": {"alembic": {"level": "WARNING"}} | {
+        # Alembic narrates every start at INFO; its warnings are what an operator needs. trafilatura warns about
+        # each page it cannot read, which ingest already reports, once, as a skipped record.
+        "loggers": {"alembic": {"level": "WARNING"}, "trafilatura": {"level": "ERROR"}} | {
             name: {"handlers": [], "propagate": True}
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },

@@ -9,9 +9,11 @@ from models.presets import load_presets
 from models.registry import Models
 from models.results import Summary
 from service.errors import TextTooLong
+from service.related import store_vectors
 from service.schemas import AnswerResponse, SummaryResponse, SummarySentenceOut
 from service.settings import Settings
 from service.store import cache
+from service.store.articles import NewArticle, add_article
 from service.store.tables import ArticleRow
 
 # Per-request fields; everything else in a response is determined by the cache key and is stored.
@@ -21,6 +23,19 @@ _NOT_STORED = {"elapsed_ms", "cached", "article_id"}
 def check_length(field: str, value: str, limit: int) -> None:
     if len(value) > limit:
         raise TextTooLong(field, len(value), limit)
+
+
+def store_article(
+    session: Session, article: NewArticle, max_text_chars: int, models: Models | None = None
+) -> tuple[ArticleRow, bool]:
+    """The one way an article is stored (the API, `precis add` and `precis ingest`): returns the row and
+    whether it is new. With `models`, its related-articles vector is stored at once, while the text is at hand;
+    without (the commands load no models), `precis batch` or the first related-articles request adds it."""
+    check_length("text", article.text, max_text_chars)
+    row, created = add_article(session, article)
+    if models is not None:
+        store_vectors(session, models, [row])
+    return row, created
 
 
 def _elapsed_ms(started: float) -> float:

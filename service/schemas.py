@@ -2,20 +2,12 @@
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.presets import load_presets
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty or only whitespace")
-    return value
-
-
-NonBlank = Annotated[str, AfterValidator(_not_blank)]
+from service.store.articles import NonBlank
 
 # The preset names come from prompts/presets.toml so that adding a preset there needs no code change.
 PresetName = Enum("PresetName", {name: name for name in load_presets()}, type=str)  # type: ignore[misc]
@@ -30,16 +22,6 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
-
-
-class ArticleIn(BaseModel):
-    """An article as it is stored."""
-
-    title: NonBlank = Field(max_length=1000)
-    text: NonBlank
-    url: str | None = Field(None, max_length=2000)
-    published_at: datetime | None = None
-    source: str | None = Field(None, max_length=200)
 
 
 class ArticleSubmission(BaseModel):

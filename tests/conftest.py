@@ -1,8 +1,10 @@
 """Shared fixtures: the real models are loaded once per test session."""
 
+import io
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +16,35 @@ from models.config import ModelConfig
 from models.registry import Models, load_models
 from models.squad import SHARED_EVAL_DIR
 from service.app import create_app
-from service.settings import Settings
+from service.cli import main
+from service.settings import Settings, get_settings
 
 DATA = Path(__file__).parent / "data"
-SHARED = SHARED_EVAL_DIR.parent
-# Text copied from a news page: the story amid a logo, widgets, comments and teasers for other stories.
-CATL_PAGE = SHARED / "examples" / "news-page-catl.txt"
+
+
+@dataclass(frozen=True)
+class SharedData:
+    """The read-only data in ../shared (its README says what each file is)."""
+
+    root: Path
+
+    @property
+    def catl_page(self) -> Path:
+        """Text copied from a news page: the story amid a logo, widgets, comments and teasers for other stories."""
+        return self.root / "examples" / "news-page-catl.txt"
+
+    @property
+    def news_pages(self) -> Path:
+        """21 saved news pages and ground-truth.json, their checked story text."""
+        return self.root / "eval" / "news-pages"
+
+    @property
+    def news_summaries(self) -> Path:
+        return self.root / "eval" / "news-summaries.jsonl"
+
+    @property
+    def squad(self) -> Path:
+        return self.root / "eval" / "squad-v1.1-dev-part.json"
 
 
 @dataclass(frozen=True)
@@ -36,6 +61,55 @@ class NewsArticle:
 def read_article(name: str) -> NewsArticle:
     title, _, text = (DATA / f"{name}.txt").read_text(encoding="utf-8").partition("\n")
     return NewsArticle(name, title.strip(), text.strip())
+
+
+@pytest.fixture(scope="session")
+def shared() -> SharedData:
+    """../shared, located once: required in CI, a skip on a machine without it."""
+    root = SHARED_EVAL_DIR.parent
+    if not (root / "README.md").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the shared data: {root} is missing")
+        pytest.skip(f"the shared data is not at {root}")
+    return SharedData(root)
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def precis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Callable[..., CommandRun]]:
+    """Runs the `precis` command in this process, as a user would from an empty directory, on its own SQLite file.
+
+    Returns its exit code and what it printed; `stdin` is what the user piped in."""
+    monkeypatch.setenv("PRECIS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, stdin: str | bytes | None = None) -> CommandRun:
+        get_settings.cache_clear()
+        if stdin is not None:
+            data = stdin.encode() if isinstance(stdin, str) else stdin
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        capsys.readouterr()
+        code: int | str | None = 0
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        # sys.exit("message") prints the message and exits 1, as the interpreter would.
+        if isinstance(code, str):
+            return CommandRun(1, out, err + code + "\n")
+        return CommandRun(code or 0, out, err)
+
+    yield run
+    get_settings.cache_clear()  # no other test should see this run's database
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pytest
 from models.registry import Models
 from models.squad import normalize_answer
 from service.ingest.sources import text_page
-from tests.conftest import CATL_PAGE
+from tests.conftest import SharedData
 
 # Each expected answer lists the spans a careful reader would accept ("Professor Kwame Asante" is as right as "Kwame
 # Asante"). Three hand-written questions the shipped reader gets wrong are listed in docs/evaluation.md, not here.
@@ -57,8 +57,8 @@ def _check_offsets(text: str, answer) -> None:
 
 
 @pytest.fixture(scope="module")
-def catl_story() -> str:
-    return text_page(CATL_PAGE.read_text(encoding="utf-8"))[1]
+def catl_story(shared: SharedData) -> str:
+    return text_page(shared.catl_page.read_text(encoding="utf-8"))[1]
 
 
 @pytest.mark.parametrize(("name", "question", "expected"), ANSWERABLE)

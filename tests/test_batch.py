@@ -20,9 +20,8 @@ from models.sentences import split_sentences
 from scripts.archive_sample import sample_archive
 from service.app import create_app
 from service.batch.local import BatchPlan, run_batch
-from service.schemas import ArticleIn
 from service.settings import Settings
-from service.store.articles import add_article
+from service.store.articles import NewArticle, add_article
 from service.store.cache import count_pending
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow, ArticleVectorRow, SummaryRow
@@ -43,7 +42,7 @@ def archive(database_url: str) -> sessionmaker[Session]:
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
         for text, fields in list(reversed(leads.items()))[:ARCHIVE_SIZE]:
-            add_article(session, ArticleIn(**{**fields, "text": text}))
+            add_article(session, NewArticle(**{**fields, "text": text}))
         assert session.scalar(select(func.count()).select_from(ArticleRow)) == ARCHIVE_SIZE
     return sessions
 
@@ -141,7 +140,7 @@ def test_ray_engine_runs_the_same_job(tmp_path) -> None:
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
         for fields in sample_archive(24):
-            add_article(session, ArticleIn(**{**fields, "text": _lead(fields["text"])}))
+            add_article(session, NewArticle(**{**fields, "text": _lead(fields["text"])}))
     env = {**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_RAY_WORKERS": "2"}
     command = [sys.executable, "-m", "service.cli", "batch", "--engine", "ray", "--presets", "short,bullets",
                "--chunk-size", "4"]
@@ -165,7 +164,7 @@ def test_killed_ray_batch_resumes_without_loss_or_duplicates(tmp_path, stop_sign
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
         for fields in sample_archive(ARCHIVE_SIZE // 2):
-            add_article(session, ArticleIn(**{**fields, "text": _lead(fields["text"])}))
+            add_article(session, NewArticle(**{**fields, "text": _lead(fields["text"])}))
     first = _start_batch(database_url, "--engine", "ray", "--chunk-size", "4")
     try:
         _wait_for_rows(sessions, 8, first)

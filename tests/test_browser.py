@@ -10,8 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
-from scripts.screenshots import CHROMIUM, launch_chromium, running_server, store_article
 from tests.conftest import read_article
+from tests.server import CHROMIUM, launch_chromium, running_server, store_article
 
 pytestmark = [
     pytest.mark.skipif(

@@ -1,8 +1,7 @@
-"""The `precis` command, run as a user runs it: in a subprocess."""
+"""The `precis` command as a user runs it: in this process where a subprocess adds nothing, `serve` for real."""
 
 import json
-import os
-import subprocess
+import socket
 import sys
 from pathlib import Path
 
@@ -10,95 +9,159 @@ import httpx
 import pytest
 
 from models.presets import load_presets
-from scripts.local_server import free_port, wait_until_ready
-from tests.conftest import CATL_PAGE
+from tests.server import ROOT, free_port, running_server
+
+SAMPLE_ARCHIVE = ROOT / "examples" / "archive.jsonl"
 
 
-def _precis(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
+def test_precis_alone_lists_its_commands(precis) -> None:
+    run = precis()
+    assert run.code == 2
+    for command in ("serve", "summarise", "ask", "add", "ingest", "batch", "eval", "train"):
+        assert command in run.err
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "PRECIS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+def test_help_on_every_command(precis) -> None:
+    for command in ([], ["serve"], ["summarise"], ["ask"], ["add"], ["ingest"], ["batch"], ["eval"]):
+        run = precis(*command, "--help")
+        assert run.code == 0 and "usage: precis" in run.out
 
 
-def test_help_on_every_command(env) -> None:
-    for command in ([], ["serve"], ["summarise"], ["ask"], ["add"]):
-        result = _precis(*command, "--help", env=env)
-        assert result.returncode == 0 and "usage: precis" in result.stdout
-
-
-def test_summarise_a_file(env, news) -> None:
+def test_summarise_a_file(precis, news) -> None:
     article = news["harbour_bridge"]
-    result = _precis("summarise", str(article.path), "--preset", "short", "--json", env=env)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
+    run = precis("summarise", str(article.path), "--preset", "short", "--json")
+    assert run.code == 0, run.err
+    summary = json.loads(run.out)
     assert summary["preset"] == "short" and len(summary["sentences"]) == 2
     assert summary["sentences"][0]["text"] == article.text.split("\n")[0]
 
 
-def test_ask_from_stdin(env, news) -> None:
+def test_ask_from_stdin(precis, news) -> None:
     text = news["vaccine_trial"].text
-    found = _precis("ask", "-", "Who led the study?", "--title", "Malaria vaccine", env=env, stdin=text)
-    assert found.returncode == 0 and "Kwame Asante" in found.stdout
-    missing = _precis("ask", "-", "What is the capital of Australia?", env=env, stdin=text)
-    assert missing.returncode == 0 and "doesn't say" in missing.stdout
+    found = precis("ask", "-", "Who led the study?", "--title", "Malaria vaccine", stdin=text)
+    assert found.code == 0 and "Kwame Asante" in found.out
+    missing = precis("ask", "-", "What is the capital of Australia?", stdin=text)
+    assert missing.code == 0 and "doesn't say" in missing.out
 
 
-def test_a_page_with_furniture_is_summarised_and_answered_from_its_story(env) -> None:
-    result = _precis("summarise", str(CATL_PAGE), "--preset", "long", "--json", env=env)
-    assert result.returncode == 0, result.stderr
-    sentences = [sentence["text"] for sentence in json.loads(result.stdout)["sentences"]]
+def test_an_empty_question_is_refused_as_the_api_refuses_it(precis, news) -> None:
+    run = precis("ask", str(news["vaccine_trial"].path), "  ")
+    assert run.code == 1
+    assert run.err.strip() == "precis: invalid input: question: must not be empty or only whitespace"
+
+
+def test_a_page_with_furniture_is_summarised_and_answered_from_its_story(precis, shared) -> None:
+    run = precis("summarise", str(shared.catl_page), "--preset", "long", "--json")
+    assert run.code == 0, run.err
+    sentences = [sentence["text"] for sentence in json.loads(run.out)["sentences"]]
     assert sentences[0].startswith("Contemporary Amperex Technology (CATL)")
     for furniture in ("founder says", "Photo:", "Orange background", "Related Articles", "storm eye"):
         assert not any(furniture in sentence for sentence in sentences)
     # The page's teaser for another story holds this answer; the story does not.
-    teaser = _precis("ask", str(CATL_PAGE), "What did Meta change?", env=env)
-    assert teaser.returncode == 0 and "doesn't say" in teaser.stdout
+    teaser = precis("ask", str(shared.catl_page), "What did Meta change?")
+    assert teaser.code == 0 and "doesn't say" in teaser.out
 
 
-def test_add_is_idempotent_and_reports_errors(env, news, tmp_path: Path) -> None:
-    path = news["football_final"].path
-    first = json.loads(_precis("add", str(path), env=env).stdout)
-    again = json.loads(_precis("add", str(path), env=env).stdout)
-    assert first["created"] is True and again == {**first, "created": False}
-    missing = _precis("add", str(tmp_path / "nope.txt"), env=env)
-    assert missing.returncode != 0 and "nope.txt" in missing.stderr
+def test_an_html_page_is_summarised_from_its_story_not_its_scripts(precis, shared) -> None:
+    page = shared.news_pages / "bbc.com_70cb2d5bca.html"
+    story = json.loads((shared.news_pages / "ground-truth.json").read_text(encoding="utf-8"))
+    body = next(value["articleBody"] for key, value in story.items() if key.startswith("bbc.com"))
+    run = precis("summarise", str(page), "--json")
+    assert run.code == 0, run.err
+    sentences = [sentence["text"] for sentence in json.loads(run.out)["sentences"]]
+    assert len(sentences) == load_presets()["medium"].sentences
+    squashed_body = " ".join(body.split())
+    # The story's sentences (the extracted text may open with the headline), never the page's code.
+    assert sum(" ".join(sentence.split()) in squashed_body for sentence in sentences) >= len(sentences) - 1
+    assert not any(code in sentence for sentence in sentences for code in ("function", "{", "window.", "var "))
+    # Piped in, the page is read the same way when the user says it is HTML.
+    piped = precis("summarise", "-", "--html", "--json", stdin=page.read_bytes())
+    assert [s["text"] for s in json.loads(piped.out)["sentences"]] == sentences
 
 
-def test_serve_answers_http_requests(env, news, tmp_path: Path) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
-    with (tmp_path / "serve.log").open("w+b") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_ready(base, server, log)
-            article = news["harbour_bridge"]
-            created = httpx.post(f"{base}/v1/articles", json={"title": article.title, "text": article.text}).json()
-            summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
-            assert len(summary["sentences"]) == load_presets()["medium"].sentences
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+def test_a_binary_file_is_refused_in_one_sentence(precis) -> None:
+    run = precis("summarise", sys.executable)
+    assert run.code == 1
+    assert run.err.strip().startswith(f"precis: {sys.executable}: not UTF-8 text") and "Traceback" not in run.err
 
 
-def test_serve_refuses_a_missing_model_in_one_sentence(env) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(free_port())],
-        env={**env, "PRECIS_QA_MODEL": "/nonexistent/reader"},
-        capture_output=True, text=True, timeout=60,
+def test_eval_without_its_extra_says_how_to_install_it(precis, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if `pip install -e .` had been run without the eval extra: the module cannot be found.
+    monkeypatch.setitem(sys.modules, "rouge_score", None)
+    run = precis("eval", "summaries", "--limit", "1")
+    assert run.code == 1
+    assert run.err.strip() == (
+        "precis: precis eval needs the eval extra (rouge_score missing): pip install -e '.[eval]'"
     )
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
+
+
+def test_add_is_idempotent_and_reports_errors(precis, news, tmp_path: Path) -> None:
+    path = news["football_final"].path
+    first = json.loads(precis("add", str(path)).out)
+    again = json.loads(precis("add", str(path)).out)
+    assert first["created"] is True and again == {**first, "created": False}
+    missing = precis("add", str(tmp_path / "nope.txt"))
+    assert missing.code == 1 and "nope.txt" in missing.err and "Traceback" not in missing.err
+
+
+def test_the_sample_archive_ingests(precis) -> None:
+    first = precis("ingest", str(SAMPLE_ARCHIVE))
+    assert first.code == 0, first.err
+    assert first.out.strip() == "added 7, already stored 0, skipped 0"
+    assert precis("ingest", str(SAMPLE_ARCHIVE)).out.strip() == "added 0, already stored 7, skipped 0"
+
+
+def test_ingest_fails_when_rows_are_skipped_and_says_why(precis, tmp_path: Path) -> None:
+    archive = tmp_path / "bad.jsonl"
+    archive.write_text(
+        json.dumps({"title": "No body", "text": ""}) + "\n" + json.dumps({"text": "A story without a title."}) + "\n",
+        encoding="utf-8",
+    )
+    run = precis("ingest", str(archive))
+    assert run.code == 1
+    assert "added 0, already stored 0, skipped 2" in run.out
+    assert f"skipped {archive}:1: text: must not be empty or only whitespace" in run.err
+    assert f"skipped {archive}:2: give either title and text, or html" in run.err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = precis("ingest", str(empty))
+    assert nothing.code == 1 and "holds no articles" in nothing.err
+    missing = precis("ingest", str(tmp_path / "nope"))
+    assert missing.code == 1 and "does not exist" in missing.err
+
+
+def test_serve_refuses_a_port_that_is_no_port(precis) -> None:
+    run = precis("serve", "--port", "99999")
+    assert run.code == 2 and "99999 is not a port (1 to 65535)" in run.err
+
+
+def test_serve_refuses_a_busy_port_before_loading_models(precis) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = precis("serve", "--port", str(port))
+    assert run.code == 1
+    assert run.err.strip() == (
+        f"precis: port {port} on 127.0.0.1 is in use (another precis serve?); choose another with --port."
+    )
+
+
+def test_serve_refuses_a_missing_model_in_one_sentence(precis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRECIS_QA_MODEL", "/nonexistent/reader")
+    run = precis("serve", "--port", str(free_port()))
+    assert run.code == 1
+    assert run.err.strip().splitlines() == [
         "precis: PRECIS_QA_MODEL: cannot load '/nonexistent/reader': no local directory of that name and not "
         "in the Hugging Face cache (this machine has no network)."
     ]
+
+
+@pytest.mark.slow
+def test_serve_answers_http_requests(news, tmp_path: Path) -> None:
+    with running_server(f"sqlite:///{tmp_path / 'serve.db'}") as base:
+        article = news["harbour_bridge"]
+        created = httpx.post(f"{base}/v1/articles", json={"title": article.title, "text": article.text}).json()
+        summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
+        assert len(summary["sentences"]) == load_presets()["medium"].sentences
+        assert httpx.get(f"{base}/favicon.ico").status_code == 200

@@ -1,10 +1,7 @@
 """Ingest: JSONL, CSV, folders of HTML / text pages, bad records reported with their place, idempotent."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -17,9 +14,7 @@ from service.ingest.plaintext import extract_text_article
 from service.ingest.sources import read_records
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow
-from tests.conftest import CATL_PAGE, SHARED
-
-PAGES = SHARED / "eval" / "news-pages"
+from tests.conftest import SharedData
 
 
 def _ingest(database_url: str, path: Path):  # type: ignore[no-untyped-def]
@@ -28,13 +23,15 @@ def _ingest(database_url: str, path: Path):  # type: ignore[no-untyped-def]
         return store_records(session, read_records(path), max_text_chars=200_000)
 
 
-def test_jsonl_reports_bad_lines_and_stores_the_rest(tmp_path: Path, database_url: str, news) -> None:
+def test_jsonl_reports_bad_lines_and_stores_the_rest(
+    tmp_path: Path, database_url: str, news, shared: SharedData
+) -> None:
     article = news["harbour_bridge"]
     lines = [
         json.dumps({"title": article.title, "text": article.text, "source": "Gazette"}),
         "{not json",
         json.dumps({"title": "Empty", "text": "   "}),
-        json.dumps({"html": (PAGES / "bbc.com_70cb2d5bca.html").read_text(encoding="utf-8")}),
+        json.dumps({"html": (shared.news_pages / "bbc.com_70cb2d5bca.html").read_text(encoding="utf-8")}),
         json.dumps(["a list"]),
     ]
     path = tmp_path / "archive.jsonl"
@@ -68,26 +65,28 @@ def test_csv_with_quoted_newlines(tmp_path: Path, database_url: str, news) -> No
         assert stored.text == article.text and stored.published_at.year == 2026
 
 
-def _page_folder(tmp_path: Path) -> Path:
+def _page_folder(tmp_path: Path, shared: SharedData) -> Path:
     folder = tmp_path / "pages"
     folder.mkdir()
     for name in ("bbc.com_70cb2d5bca.html", "wired.com_2f42ef1d3e.html", "nytimes.com_04a6711caa.html"):
-        shutil.copy(PAGES / name, folder / name)
-    shutil.copy(CATL_PAGE, folder / "catl.txt")
+        shutil.copy(shared.news_pages / name, folder / name)
+    shutil.copy(shared.catl_page, folder / "catl.txt")
     (folder / "broken.html").write_text("<html><body><div>", encoding="utf-8")
     (folder / "latin1.txt").write_bytes("Caf\xe9 news\nThe caf\xe9 opened.".encode("latin-1"))
     (folder / "notes.md").write_text("ignored", encoding="utf-8")
     return folder
 
 
-def test_folder_of_pages_is_extracted_and_bad_files_reported(tmp_path: Path, database_url: str) -> None:
-    folder = _page_folder(tmp_path)
+def test_folder_of_pages_is_extracted_and_bad_files_reported(
+    tmp_path: Path, database_url: str, shared: SharedData
+) -> None:
+    folder = _page_folder(tmp_path, shared)
     report = _ingest(database_url, folder)
     assert len(report.added) == 4
     skipped = dict(report.skipped)
     assert set(skipped) == {str(folder / "broken.html"), str(folder / "latin1.txt")}
     assert "UTF-8" in skipped[str(folder / "latin1.txt")]
-    truth = json.loads((PAGES / "ground-truth.json").read_text(encoding="utf-8"))
+    truth = json.loads((shared.news_pages / "ground-truth.json").read_text(encoding="utf-8"))
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
         titles = session.scalars(select(ArticleRow.title)).all()
@@ -99,8 +98,8 @@ def test_folder_of_pages_is_extracted_and_bad_files_reported(tmp_path: Path, dat
     assert _ingest(database_url, folder).added == []
 
 
-def test_catl_page_text_yields_the_story_not_the_furniture(models: Models) -> None:
-    article = extract_text_article(CATL_PAGE.read_text(encoding="utf-8"))
+def test_catl_page_text_yields_the_story_not_the_furniture(models: Models, shared: SharedData) -> None:
+    article = extract_text_article(shared.catl_page.read_text(encoding="utf-8"))
     assert article is not None
     assert article.title == "CATL's EV battery plants to become carbon neutral this year, founder says"
     assert article.text.startswith("Contemporary Amperex Technology (CATL)")
@@ -118,8 +117,8 @@ def test_a_clean_text_file_is_unchanged(news) -> None:
     assert extracted is not None and (extracted.title, extracted.text) == (article.title, article.text)
 
 
-def test_post_html_instead_of_title_and_text(client: TestClient) -> None:
-    page = (PAGES / "nytimes.com_04a6711caa.html").read_text(encoding="utf-8")
+def test_post_html_instead_of_title_and_text(client: TestClient, shared: SharedData) -> None:
+    page = (shared.news_pages / "nytimes.com_04a6711caa.html").read_text(encoding="utf-8")
     created = client.post("/v1/articles", json={"html": page, "source": "NYT"})
     assert created.status_code == 201, created.text
     stored = client.get(f"/v1/articles/{created.json()['id']}").json()
@@ -129,17 +128,3 @@ def test_post_html_instead_of_title_and_text(client: TestClient) -> None:
     assert broken.status_code == 422 and broken.json()["error"]["code"] == "unreadable_article"
     both = client.post("/v1/articles", json={"html": page, "text": "Also text.", "title": "t"})
     assert both.status_code == 422 and both.json()["error"]["code"] == "invalid_input"
-
-
-def test_ingest_command(tmp_path: Path) -> None:
-    folder = _page_folder(tmp_path)
-    env = {**os.environ, "PRECIS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    run = [sys.executable, "-m", "service.cli", "ingest", str(folder)]
-    first = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
-    assert first.returncode == 0, first.stderr
-    assert "added 4, already stored 0, skipped 2" in first.stdout
-    assert f"skipped {folder / 'broken.html'}: no article text" in first.stderr
-    second = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
-    assert "added 0, already stored 4, skipped 2" in second.stdout
-    missing = subprocess.run([*run[:-1], str(tmp_path / "nope")], capture_output=True, text=True, env=env)
-    assert missing.returncode == 1 and "does not exist" in missing.stderr

@@ -9,8 +9,7 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.schemas import ArticleIn
-from service.store.articles import add_article, list_articles
+from service.store.articles import NewArticle, add_article, list_articles
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleVectorRow, Base
 from service.web import pages
@@ -86,6 +85,13 @@ def test_list_page_searches_titles(client: TestClient, news, topics, monkeypatch
 def test_an_empty_archive_says_how_to_add_articles(client: TestClient) -> None:
     page = client.get("/").text
     assert "No articles yet" in page and "precis add" in page
+
+
+def test_every_page_has_an_icon(client: TestClient) -> None:
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/").text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg") and icon.text == client.get("/static/favicon.svg").text
 
 
 # The article page
@@ -214,7 +220,7 @@ def test_vectors_are_stored_once_and_filled_in_for_articles_stored_without_model
     sessions = client.app.state.sessions  # type: ignore[attr-defined]
     with sessions() as session:
         for article in topics.values():
-            add_article(session, ArticleIn(title=article.title, text=article.text))
+            add_article(session, NewArticle(title=article.title, text=article.text))
         assert session.scalar(select(func.count()).select_from(ArticleVectorRow)) == 0
     bridge_id = _store(client, news["harbour_bridge"])
     _store(client, news["harbour_bridge"])
@@ -244,7 +250,7 @@ def test_title_search_is_case_insensitive_and_literal(database_url: str) -> None
     try:
         with make_session_factory(engine)() as session:
             for title in titles:
-                add_article(session, ArticleIn(title=title, text=f"Text of {title}."))
+                add_article(session, NewArticle(title=title, text=f"Text of {title}."))
 
             def found(words: str | None, limit: int = 10, offset: int = 0) -> tuple[list[str], int]:
                 rows, total = list_articles(session, limit, offset, words)

@@ -2,11 +2,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from service.api import error_responses
 from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
-from service.ingest.sources import article_from_submission
-from service.operations import check_length
-from service.related import store_vectors
+from service.errors import UnreadableArticle
+from service.ingest.sources import RecordError, article_from_submission
+from service.operations import check_length, store_article
 from service.schemas import ArticleCreated, ArticleListItem, ArticleOut, ArticlePage, ArticleSubmission
-from service.store.articles import add_article, list_articles
+from service.store.articles import list_articles
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -25,11 +25,11 @@ def create_article(
 ) -> ArticleCreated:
     if submission.html is not None:
         check_length("html", submission.html, settings.max_html_chars)
-    article = article_from_submission(submission)
-    check_length("text", article.text, settings.max_text_chars)
-    row, created = add_article(session, article)
-    # Now, while the article is at hand, so that its related-articles list is instant.
-    store_vectors(session, models, [row])
+    try:
+        article = article_from_submission(submission)
+    except RecordError as error:
+        raise UnreadableArticle(str(error)) from error
+    row, created = store_article(session, article, settings.max_text_chars, models)
     if not created:
         response.status_code = status.HTTP_200_OK
     return ArticleCreated(id=row.id, content_hash=row.content_hash, created=created)

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from service.errors import TextTooLong
 from service.ingest.sources import Record
-from service.store.articles import add_article
+from service.operations import store_article
 
 
 @dataclass
@@ -21,9 +22,11 @@ def store_records(session: Session, records: Iterable[Record], max_text_chars: i
     for record in records:
         if record.article is None:
             report.skipped.append((record.location, record.error or "unreadable"))
-        elif len(record.article.text) > max_text_chars:
-            report.skipped.append((record.location, f"text longer than {max_text_chars} characters"))
-        else:
-            row, created = add_article(session, record.article)
-            (report.added if created else report.already_stored).append(row.id)
+            continue
+        try:
+            row, created = store_article(session, record.article, max_text_chars)
+        except TextTooLong as error:
+            report.skipped.append((record.location, error.message))
+            continue
+        (report.added if created else report.already_stored).append(row.id)
     return report

@@ -12,38 +12,45 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.errors import UnreadableArticle, describe_validation_errors
-from service.ingest.extract import extract_article
+from service.errors import describe_validation_errors
+from service.ingest.extract import ExtractedArticle, extract_article
 from service.ingest.plaintext import extract_text_article
-from service.schemas import ArticleIn, ArticleSubmission
+from service.schemas import ArticleSubmission
+from service.store.articles import NewArticle
 
 PAGE_SUFFIXES = {".html", ".htm", ".txt"}
 # A page whose "story" is shorter than this is navigation or an index page, not an article.
 MIN_EXTRACTED_WORDS = 15
 
 
-class RecordError(UnreadableArticle):
-    """A record that cannot become an article; the message says why, for a human."""
+class RecordError(ValueError):
+    """A record that cannot become an article; the message says why, for a human. The API answers it with a
+    422 (service/api/articles.py), the commands print it: what it means to a user is theirs to say."""
 
 
 @dataclass(frozen=True)
 class Record:
     location: str  # "file:line" or "file", for error reports
-    article: ArticleIn | None
+    article: NewArticle | None
     error: str | None = None
 
 
-def article_from_submission(submission: ArticleSubmission) -> ArticleIn:
-    """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones."""
-    if submission.html is None:
-        return ArticleIn.model_validate(submission.model_dump(exclude={"html"}))
-    extracted = extract_article(submission.html, submission.url)
+def _story_in_html(html: str, url: str | None) -> ExtractedArticle:
+    extracted = extract_article(html, url)
     if extracted is None or len(extracted.text.split()) < MIN_EXTRACTED_WORDS:
         raise RecordError("no article text could be extracted from the HTML")
+    return extracted
+
+
+def article_from_submission(submission: ArticleSubmission) -> NewArticle:
+    """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones."""
+    if submission.html is None:
+        return NewArticle.model_validate(submission.model_dump(exclude={"html"}))
+    extracted = _story_in_html(submission.html, submission.url)
     title = submission.title or extracted.title
     if not title:
         raise RecordError("the page has no title; give one")
-    return ArticleIn(
+    return NewArticle(
         title=title,
         text=extracted.text,
         url=submission.url,
@@ -53,21 +60,24 @@ def article_from_submission(submission: ArticleSubmission) -> ArticleIn:
 
 
 def record_from_fields(location: str, fields: Mapping[str, Any]) -> Record:
-    """A record from ArticleSubmission-shaped fields; empty fields count as absent (CSV cells)."""
+    """A record from ArticleSubmission-shaped fields."""
     try:
-        cleaned = {key: value for key, value in fields.items() if value not in (None, "")}
-        return Record(location, article_from_submission(ArticleSubmission.model_validate(cleaned)))
+        return Record(location, article_from_submission(ArticleSubmission.model_validate(fields)))
     except ValidationError as error:
         return Record(location, None, describe_validation_errors(error.errors()))
     except RecordError as error:
         return Record(location, None, str(error))
 
 
-def _read_text(path: Path) -> str:
+def decode_text(content: bytes) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise RecordError(f"not UTF-8 text (byte {error.start})") from error
+
+
+def _read_text(path: Path) -> str:
+    return decode_text(path.read_bytes())
 
 
 def _read_jsonl(path: Path) -> Iterator[Record]:
@@ -89,8 +99,10 @@ def _read_jsonl(path: Path) -> Iterator[Record]:
 def _read_csv(path: Path) -> Iterator[Record]:
     reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
     for row in reader:
-        # line_num is where the row ended; a quoted field can span lines.
-        yield record_from_fields(f"{path}:{reader.line_num}", row)
+        # An empty cell is an absent field (a CSV cannot say null). line_num is where the row ended; a quoted
+        # field can span lines.
+        fields = {key: value for key, value in row.items() if value != ""}
+        yield record_from_fields(f"{path}:{reader.line_num}", fields)
 
 
 def _read_json(path: Path) -> Iterator[Record]:
@@ -116,12 +128,30 @@ def text_page(content: str) -> tuple[str | None, str]:
     return extracted.title, extracted.text
 
 
-def page_fields(content: str, is_html: bool) -> dict[str, str | None]:
-    """A single page: HTML to extract from, or text."""
+def page_story(content: str, is_html: bool, title: str | None = None) -> tuple[str | None, str]:
+    """A page's headline (None if it has none) and story, read as `page_record` reads it, for commands that
+    summarise or answer from a file without storing it. A text page given its title holds only the body."""
     if is_html:
-        return {"html": content}
-    title, text = text_page(content)
-    return {"title": title, "text": text}
+        extracted = _story_in_html(content, None)
+        return title or extracted.title, extracted.text
+    return (title, content) if title else text_page(content)
+
+
+def page_record(location: str, content: str, is_html: bool, **given: str | None) -> Record:
+    """One page as a record: HTML to extract the story from, or text whose first line is the headline.
+
+    `given` fields (title, url, source) win over what the page says. A text page given its title is taken to
+    hold only the body, so all of it is kept."""
+    given = {key: value for key, value in given.items() if value}
+    if is_html:
+        return record_from_fields(location, {"html": content} | given)
+    try:
+        title, text = page_story(content, is_html=False, title=given.get("title"))
+    except RecordError as error:
+        return Record(location, None, str(error))
+    if title is None:
+        return Record(location, None, "no headline found: put it on the first line (or give a title)")
+    return record_from_fields(location, given | {"title": title, "text": text})
 
 
 def _read_page(path: Path) -> Record:
@@ -129,10 +159,7 @@ def _read_page(path: Path) -> Record:
         content = _read_text(path)
     except RecordError as error:
         return Record(str(path), None, str(error))
-    try:
-        return record_from_fields(str(path), page_fields(content, is_html=path.suffix.lower() != ".txt"))
-    except RecordError as error:
-        return Record(str(path), None, str(error))
+    return page_record(str(path), content, is_html=path.suffix.lower() != ".txt")
 
 
 def read_records(path: Path) -> Iterator[Record]:

@@ -3,13 +3,35 @@
 import hashlib
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated
 
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.schemas import ArticleIn
 from service.store.tables import ArticleRow
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+NonBlank = Annotated[str, AfterValidator(_not_blank)]
+
+
+class NewArticle(BaseModel):
+    """An article as it is stored, checked against the columns' limits; the API's and the importers' input
+    both end up as one of these."""
+
+    title: NonBlank = Field(max_length=1000)
+    text: NonBlank
+    url: str | None = Field(None, max_length=2000)
+    published_at: datetime | None = None
+    source: str | None = Field(None, max_length=200)
 
 
 def content_hash(text: str) -> str:
@@ -18,7 +40,7 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def add_article(session: Session, article: ArticleIn) -> tuple[ArticleRow, bool]:
+def add_article(session: Session, article: NewArticle) -> tuple[ArticleRow, bool]:
     """Stores the article unless its text is already stored; returns the row and whether it is new."""
     digest = content_hash(article.text)
     existing = session.scalar(select(ArticleRow).where(ArticleRow.content_hash == digest))

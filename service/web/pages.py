@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
@@ -94,6 +94,12 @@ def _render(request: Request, template: str, context: dict[str, Any], status_cod
 def _list_url(q: str, page: int) -> str:
     query = urlencode(({"q": q} if q else {}) | ({"page": page} if page > 1 else {}))
     return f"/?{query}" if query else "/"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    # Browsers ask for /favicon.ico whatever the pages link to; every modern one draws an SVG.
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/", response_class=HTMLResponse)

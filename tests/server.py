@@ -1,0 +1,108 @@
+"""A real `precis serve` in a subprocess and Debian's Chromium: for the tests, the benchmark and the screenshots.
+
+Chromium is never `playwright install`ed: downloading a browser build fails without internet, and the
+distribution's browser gets security updates from apt."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = ROOT / "tests" / "data"
+# Model loading on two busy cores can take a minute or more.
+READY_TIMEOUT_SECONDS = 180.0
+CHROMIUM = Path("/usr/bin/chromium")
+# No sandbox: CI runs as root in a container. The rest keeps Chromium from phoning home, which would only hang
+# or fail without internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _tail(log: IO[bytes]) -> str:
+    log.seek(0)
+    return ":\n" + log.read().decode(errors="replace")[-3000:]
+
+
+def wait_until_ready(
+    base_url: str, process: subprocess.Popen[Any], log: IO[bytes], timeout_seconds: float = READY_TIMEOUT_SECONDS
+) -> None:
+    """Returns once `GET /readyz` answers 200; raises, with the end of the server's `log`, when it exits or is late.
+
+    Watching the process as well saves waiting out the timeout for a server that failed to start."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"precis serve exited with status {process.returncode}{_tail(log)}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        time.sleep(0.25)
+    raise TimeoutError(f"precis serve was not ready within {timeout_seconds:.0f} s{_tail(log)}")
+
+
+@contextmanager
+def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]:
+    """A real `precis serve` on a free port, until the block ends; yields its base URL. `env`: more PRECIS_*."""
+    port = free_port()
+    environment = os.environ | {
+        "PRECIS_DATABASE_URL": database_url,
+        "PRECIS_LOG_LEVEL": "warning",
+        # This checkout's code, whatever an installed copy points at.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    } | env
+    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    with tempfile.TemporaryDirectory() as workdir, tempfile.TemporaryFile() as log:
+        # Run from an empty directory so that no developer's .env changes the settings.
+        process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            wait_until_ready(base_url, process, log)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def store_article(base_url: str, name: str, **fields: str) -> int:
+    """Stores tests/data/<name>.txt (headline on the first line) through the API; returns its id."""
+    title, _, text = (TEST_DATA / f"{name}.txt").read_text(encoding="utf-8").partition("\n")
+    response = httpx.post(
+        f"{base_url}/v1/articles", json={"title": title.strip(), "text": text.strip(), **fields}, timeout=60
+    )
+    response.raise_for_status()
+    return int(response.json()["id"])
+
+
+def launch_chromium(playwright: "Playwright") -> "Browser":
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
