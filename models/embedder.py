@@ -45,6 +45,11 @@ def _warn_once(message: str, error: BaseException) -> None:
         log.warning(message, extra={"error": f"{type(error).__name__}: {error}"})
 
 
+
+def embedder_name(path: str | Path | None) -> str:
+    """The embedder's name in ids and logs, known from its configured path without loading it."""
+    return "all-MiniLM-L6-v2" if path is None else Path(path).name
+
 class Embedder:
     # Measured on 2 cores: batches of 8 beat 12-64 (less padding, better cache use) for both backends.
     def __init__(
@@ -64,7 +69,7 @@ class Embedder:
         started = time.perf_counter()
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.batch_size = batch_size
-        self.name = "all-MiniLM-L6-v2" if path is None else self.path.name
+        self.name = embedder_name(path)
         self.dimension = int(AutoConfig.from_pretrained(self.path).hidden_size)
         self.model: torch.nn.Module | None = None
         self.session = None  # an onnxruntime.InferenceSession with the "onnx" backend

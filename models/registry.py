@@ -11,10 +11,12 @@ import transformers
 
 from models.answers import AnswerFinder
 from models.config import ModelConfig
-from models.embedder import Embedder
+from models.embedder import Embedder, embedder_name
 from models.extractive import ExtractiveSummariser
+from models.hub import model_label
 from models.presets import Preset, data_fingerprint
 from models.reader_files import load_reader
+from models.related import vector_model_id
 from models.results import Article, Summary
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,23 @@ class Models:
     @property
     def answers_id(self) -> str:
         return f"{self.answers.name}@{data_fingerprint()}"
+
+
+def summariser_id(config: ModelConfig) -> str:
+    """The configured summariser's versioned id, known without loading a weight (the Ray driver needs only this).
+
+    It names the summariser as its class does (`Models.summariser_id` once loaded; a test holds them equal)."""
+    name = (
+        f"abstractive/{model_label(config.summariser)}"
+        if config.summariser
+        else f"extractive/{embedder_name(config.embedder_path)}"
+    )
+    return f"{name}@{data_fingerprint()}"
+
+
+def vectors_id(config: ModelConfig) -> str:
+    """The key of the configured embedder's stored article vectors, known without loading it."""
+    return vector_model_id(embedder_name(config.embedder_path))
 
 
 def check_config(config: ModelConfig) -> None:

@@ -21,9 +21,9 @@ def lead_text(title: str, text: str) -> str:
     return f"{title}. {lead}" if lead else title
 
 
-def vector_model_id(embedder: Embedder) -> str:
+def vector_model_id(embedder_name: str) -> str:
     """The key of stored vectors: a new embedder or a new recipe for the text means new vectors."""
-    return f"{embedder.name}+lead{LEAD_SENTENCES}"
+    return f"{embedder_name}+lead{LEAD_SENTENCES}"
 
 
 def article_vectors(embedder: Embedder, articles: Sequence[tuple[str, str]]) -> np.ndarray:

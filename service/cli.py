@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import signal
 import socket
 import sys
 from collections.abc import Iterable
@@ -183,32 +184,23 @@ def _presets(value: str) -> list[str]:
 
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
     from service.batch.local import BatchPlan, run_batch
-    from service.related import store_missing_vectors
     from service.store.database import make_engine, make_session_factory
 
+    plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
     if args.engine == "ray":
-        # Before the models load: a missing extra should fail at once.
         try:
             from service.batch.on_ray import run_batch_on_ray
         except ImportError as error:
             raise PrecisError(f"--engine ray needs Ray ({error.name} is missing): pip install -e '.[ray]'") from error
-
-    plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
-    sessions = make_session_factory(make_engine(settings.database_url))
-    models = _load_models(settings)
-    if args.engine == "ray":
-        report = run_batch_on_ray(settings, plan, models.summariser_id)
+        # The Ray workers load the models; this process only hands out the work.
+        report = run_batch_on_ray(settings, plan)
     else:
-        report = run_batch(sessions, models, plan)
-    # Related-article vectors as well, so that no reader's request has to fill them in (on Ray the actors
-    # stored those of the articles they summarised; this fills in the rest).
-    with sessions() as session:
-        print(f"stored {store_missing_vectors(session, models)} article vectors for related articles")
+        report = run_batch(make_session_factory(make_engine(settings.database_url)), _load_models(settings), plan)
     rate = report.articles / report.seconds if report.seconds else 0.0
     stored = ", ".join(f"{preset} {count}" for preset, count in report.stored.items())
     print(
         f"stored {report.total} summaries ({stored}) for {report.articles} articles "
-        f"in {report.seconds:.1f} s, {rate:.1f} articles/s"
+        f"and {report.vectors} related-article vectors in {report.seconds:.1f} s, {rate:.1f} articles/s"
     )
 
 
@@ -364,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -373,6 +369,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = get_settings()
         configure_logging("warning" if args.command != "serve" else settings.log_level)
+        if args.command != "serve":  # uvicorn has its own graceful shutdown
+            # A service manager's stop (SIGTERM) ends a command as Ctrl-C does: the chunk in flight rolled back.
+            signal.signal(signal.SIGTERM, _stop)
         args.handler(args, settings)
     except (PrecisError, ModelLoadError) as error:
         sys.exit(f"precis: {getattr(error, 'message', error)}")

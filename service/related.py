@@ -22,18 +22,20 @@ LAZY_FILL_LIMIT = 64
 _CHUNK = 64
 
 
-def store_vectors(session: Session, models: Models, rows: Sequence[ArticleRow]) -> None:
-    model_id = vector_model_id(models.embedder)
+def store_vectors(session: Session, models: Models, rows: Sequence[ArticleRow]) -> int:
+    """Stores the vectors these articles lack; returns how many that was."""
+    model_id = vector_model_id(models.embedder.name)
     missing = [row for row in rows if not vectors.has_vector(session, row.content_hash, model_id)]
     if missing:
         matrix = article_vectors(models.embedder, [(row.title, row.text) for row in missing])
         by_hash = {row.content_hash: vector for row, vector in zip(missing, matrix, strict=True)}
         vectors.put_vectors(session, model_id, by_hash)
+    return len(missing)
 
 
 def store_missing_vectors(session: Session, models: Models, limit: int | None = None) -> int:
     """Fills in vectors for stored articles that have none (at most `limit`); returns how many it stored."""
-    model_id = vector_model_id(models.embedder)
+    model_id = vector_model_id(models.embedder.name)
     stored = 0
     while limit is None or stored < limit:
         chunk_size = _CHUNK if limit is None else min(_CHUNK, limit - stored)
@@ -49,7 +51,7 @@ def related_articles(session: Session, models: Models, article: ArticleRow, limi
     """The stored articles closest in meaning to this one, best first."""
     store_vectors(session, models, [article])
     store_missing_vectors(session, models, LAZY_FILL_LIMIT)
-    model_id = vector_model_id(models.embedder)
+    model_id = vector_model_id(models.embedder.name)
     ids, matrix = vectors.all_vectors(session, model_id)
     own_row = int(np.flatnonzero(ids == article.id)[0])
     scores = {int(ids[row]): score for row, score in most_similar(matrix[own_row], matrix, limit, exclude=own_row)}

@@ -2,6 +2,7 @@
 
 import io
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -108,8 +109,10 @@ def precis(
             return CommandRun(1, out, err + code + "\n")
         return CommandRun(code or 0, out, err)
 
+    sigterm = signal.getsignal(signal.SIGTERM)
     yield run
     get_settings.cache_clear()  # no other test should see this run's database
+    signal.signal(signal.SIGTERM, sigterm)  # the command took it over
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.registry import Models
+from models.config import ModelConfig
+from models.registry import Models, summariser_id, vectors_id
+from models.related import vector_model_id
 from models.sentences import split_sentences
 from scripts.archive_sample import sample_archive
 from service.app import create_app
@@ -55,6 +57,10 @@ def _summary_counts(sessions: sessionmaker[Session]) -> tuple[int, int]:
         return rows, session.scalar(select(func.count()).select_from(keys)) or 0
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_batch(database_url: str, *options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", "batch", "--presets", "short", "--chunk-size", "8", *options],
@@ -62,6 +68,9 @@ def _start_batch(database_url: str, *options: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # Its own process group, so that a local Ray cluster it starts can be killed with it.
         start_new_session=True,
+        # A shell starts a background job (`pytest &`) with SIGINT ignored, and children inherit that; Python
+        # turns Ctrl-C into KeyboardInterrupt only when SIGINT starts out at its default.
+        preexec_fn=_default_sigint,
     )
 
 
@@ -73,7 +82,7 @@ def _wait_for_rows(sessions: sessionmaker[Session], at_least: int, process: subp
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_killed_batch_resumes_without_loss_or_duplicates(database_url, archive, stop_signal) -> None:
     first = _start_batch(database_url)
     _wait_for_rows(archive, 16, first)
@@ -81,7 +90,7 @@ def test_killed_batch_resumes_without_loss_or_duplicates(database_url, archive, 
     _, stderr = first.communicate(timeout=60)
     stored_before, _ = _summary_counts(archive)
     assert 16 <= stored_before < ARCHIVE_SIZE, "the batch was stopped mid-run"
-    if stop_signal == signal.SIGINT:
+    if stop_signal != signal.SIGKILL:  # Ctrl-C, or a service manager's stop
         assert first.returncode == 1 and "run the same command again" in stderr
 
     second = _start_batch(database_url)
@@ -134,6 +143,12 @@ def test_concurrent_workers_do_not_collide(database_url, archive, models: Models
     assert _summary_counts(archive) == (stored, stored)
 
 
+def test_the_ids_stored_results_are_keyed_by_are_known_from_the_configuration(models: Models) -> None:
+    # What lets the Ray driver list the pending work without loading a model.
+    assert summariser_id(ModelConfig()) == models.summariser_id
+    assert vectors_id(ModelConfig()) == vector_model_id(models.embedder.name)
+
+
 def test_ray_engine_runs_the_same_job(tmp_path) -> None:
     """A small local Ray run: two actors, one shared SQLite store, and a rerun that finds nothing to do."""
     database_url = f"sqlite:///{tmp_path / 'ray.db'}"
@@ -146,14 +161,12 @@ def test_ray_engine_runs_the_same_job(tmp_path) -> None:
                "--chunk-size", "4"]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "stored 48 summaries (short 24, bullets 24)" in first.stdout
+    assert "stored 48 summaries (short 24, bullets 24) for 24 articles and 24 related-article vectors" in first.stdout
     assert _summary_counts(sessions) == (48, 48)
-    # The actors stored the related-article vectors of what they summarised; the driver had none left to do.
-    assert "stored 0 article vectors" in first.stdout
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(ArticleVectorRow)) == 24
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert "stored 0 summaries" in again.stdout
+    assert "stored 0 summaries (short 0, bullets 0) for 0 articles and 0 related-article vectors" in again.stdout
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT])

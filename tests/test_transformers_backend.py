@@ -23,10 +23,12 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
+from models.config import ModelConfig
 from models.errors import ModelLoadError
-from models.presets import Preset
+from models.presets import Preset, data_fingerprint
 from models.reader import QAReader
 from models.reader_files import load_reader
+from models.registry import summariser_id
 from models.seq2seq import AbstractiveSummariser, balanced_stride
 
 # Small enough that the article below needs several windows.
@@ -198,6 +200,11 @@ def test_summariser_loads_from_a_local_directory(summariser: AbstractiveSummaris
     assert summariser.name == "abstractive/bart-tiny"
     assert not summariser.model.training
     assert summariser.max_length == MAX_POSITIONS
+
+
+def test_the_configured_id_is_the_loaded_summariser_s(summariser: AbstractiveSummariser, bart_dir: Path) -> None:
+    # The Ray driver keys its work by this id without loading the model the workers load.
+    assert summariser_id(ModelConfig(summariser=str(bart_dir))) == f"{summariser.name}@{data_fingerprint()}"
 
 
 def test_reader_loads_from_a_local_directory(reader: QAReader) -> None:

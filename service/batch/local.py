@@ -20,6 +20,7 @@ from models.presets import load_presets
 from models.registry import Models
 from models.results import Article, Summary
 from service.operations import stored_payload, summary_response
+from service.related import store_missing_vectors
 from service.store import cache
 from service.store.tables import ArticleRow
 
@@ -38,6 +39,7 @@ class BatchPlan:
 class BatchReport:
     stored: dict[str, int] = field(default_factory=dict)  # preset -> summaries stored by this run
     articles: int = 0
+    vectors: int = 0  # related-article vectors stored by this run
     seconds: float = 0.0
 
     @property
@@ -114,6 +116,9 @@ def run_batch(sessions: sessionmaker[Session], models: Models, plan: BatchPlan, 
             report.articles += claimed
             report.add(stored)
             bar.update(claimed)
+    # Related-article vectors as well, so that no reader's request has to fill them in.
+    with sessions() as session:
+        report.vectors = store_missing_vectors(session, models)
     report.seconds = time.perf_counter() - started
     log.info("batch done", extra={"articles": report.articles, "stored": report.stored, "seconds": report.seconds})
     return report

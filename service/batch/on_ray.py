@@ -1,10 +1,11 @@
 """`precis batch --engine ray`: the same pre-summariser, with Ray Data actors doing the model work.
 
-The driver lists the pending articles; Ray splits the ids into blocks of `chunk_size`; each actor loads the
-models once and runs `summarise_chunk` on its blocks, writing to the shared database, and stores the blocks'
-related-article vectors too. The claim inside
-`summarise_chunk` (only still-pending ids, row locks on PostgreSQL) keeps the job exactly-once even with
-other batch runs going at the same time. With `PRECIS_RAY_ADDRESS` unset, Ray starts on this machine.
+The driver loads no model: it lists the articles still lacking a summary or a related-articles vector, by the
+ids the configuration gives (`models.registry.summariser_id`, `vectors_id`). Ray splits them into blocks of
+`chunk_size`; each actor loads the models once and runs `summarise_chunk` on its blocks, writing to the shared
+database, and stores the blocks' missing vectors. The claim inside `summarise_chunk` (only still-pending ids, row
+locks on PostgreSQL) keeps the job exactly-once even with other batch runs going at the same time. With
+`PRECIS_RAY_ADDRESS` unset, Ray starts on this machine.
 """
 
 import time
@@ -13,7 +14,7 @@ import numpy as np
 import ray
 
 from models.config import ModelConfig
-from models.registry import load_models
+from models.registry import load_models, summariser_id, vectors_id
 from service.batch.local import BatchPlan, BatchReport, summarise_chunk
 from service.related import store_vectors
 from service.settings import Settings
@@ -21,6 +22,7 @@ from service.store.articles import get_articles
 from service.store.cache import pending_articles
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow
+from service.store.vectors import ids_without_vector
 
 
 class ChunkSummariser:
@@ -37,14 +39,13 @@ class ChunkSummariser:
             claimed, stored = summarise_chunk(
                 session, self.models, self.plan.presets, self.plan.since, len(ids), only_ids=ids
             )
-            store_vectors(session, self.models, get_articles(session, ids))
-        return {"articles": np.array([claimed])} | {
+            vectors = store_vectors(session, self.models, get_articles(session, ids))
+        return {"articles": np.array([claimed]), "vectors": np.array([vectors])} | {
             preset: np.array([stored.get(preset, 0)]) for preset in self.plan.presets
         }
 
 
-def run_batch_on_ray(settings: Settings, plan: BatchPlan, summariser_id: str) -> BatchReport:
-    """`summariser_id`: the versioned id of the summariser the actors will load (the driver's own copy)."""
+def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
     ray.init(address=settings.ray_address, include_dashboard=False, ignore_reinit_error=True,
              log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = True
@@ -56,8 +57,9 @@ def run_batch_on_ray(settings: Settings, plan: BatchPlan, summariser_id: str) ->
     sessions = make_session_factory(make_engine(settings.database_url))
     started = time.perf_counter()
     with sessions() as session:
-        query = pending_articles(summariser_id, plan.presets, plan.since).with_only_columns(ArticleRow.id)
-        ids = list(session.scalars(query.limit(plan.limit)))
+        query = pending_articles(summariser_id(model_config), plan.presets, plan.since)
+        pending = session.scalars(query.with_only_columns(ArticleRow.id).limit(plan.limit))
+        ids = sorted(set(pending) | set(ids_without_vector(session, vectors_id(model_config))))
     report = BatchReport(stored=dict.fromkeys(plan.presets, 0))
     if ids:
         results = (
@@ -73,6 +75,7 @@ def run_batch_on_ray(settings: Settings, plan: BatchPlan, summariser_id: str) ->
             .to_pandas()
         )
         report.articles = int(results["articles"].sum())
+        report.vectors = int(results["vectors"].sum())
         report.add({preset: int(results[preset].sum()) for preset in plan.presets})
     report.seconds = time.perf_counter() - started
     return report

@@ -25,6 +25,10 @@ def articles_without_vector(session: Session, model: str, limit: int) -> list[Ar
     return list(rows)
 
 
+def ids_without_vector(session: Session, model: str) -> list[int]:
+    return list(session.scalars(select(ArticleRow.id).where(~_has_vector(model)).order_by(ArticleRow.id)))
+
+
 def put_vectors(session: Session, model: str, vectors: Mapping[str, np.ndarray]) -> None:
     """Stores one vector per content hash, in one transaction; a vector another process stored first is kept."""
     session.add_all(_row(content_hash, model, vector) for content_hash, vector in vectors.items())
