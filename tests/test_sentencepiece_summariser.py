@@ -9,7 +9,6 @@ the quality of any summary.
 
 import itertools
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,15 +50,8 @@ T5_SENTINELS = 100
 FALLBACK_LIMIT = 512
 SENTENCE = "The harbour bridge will stay closed to traffic until the spring."
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    # As in test_transformers_backend: tiny models gain nothing from intra-op threads, whose spin-waits slow
-    # generation many times over on a busy machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Tiny models: see the one_torch_thread fixture.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

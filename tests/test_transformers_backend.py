@@ -7,7 +7,6 @@ selection and offsets, load errors. They say nothing about the quality of any su
 
 import itertools
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +75,9 @@ SHORT_PRESET = Preset(
     generation={"max_new_tokens": 24, "min_new_tokens": 8, "num_beams": 2, "no_repeat_ngram_size": 3},
 )
 
+# Tiny models: see the one_torch_thread fixture.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def _corpus() -> list[str]:
     return [line for line in ARTICLE.splitlines() if line] + QUESTIONS
@@ -129,16 +131,6 @@ def _distilbert_tokenizer() -> PreTrainedTokenizerFast:
         # DistilBERT takes no token_type_ids.
         model_input_names=["input_ids", "attention_mask"],
     )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    # Tiny models gain nothing from intra-op threads, and on a busy machine their spin-waits made generation
-    # some 20 times slower (measured: 4.7 s against 0.2 s for one summary).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
