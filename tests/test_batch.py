@@ -82,6 +82,7 @@ def _wait_for_rows(sessions: sessionmaker[Session], at_least: int, process: subp
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_killed_batch_resumes_without_loss_or_duplicates(database_url, archive, stop_signal) -> None:
     first = _start_batch(database_url)
@@ -149,6 +150,7 @@ def test_the_ids_stored_results_are_keyed_by_are_known_from_the_configuration(mo
     assert vectors_id(ModelConfig()) == vector_model_id(models.embedder.name)
 
 
+@pytest.mark.slow
 def test_ray_engine_runs_the_same_job(tmp_path) -> None:
     """A small local Ray run: two actors, one shared SQLite store, and a rerun that finds nothing to do."""
     database_url = f"sqlite:///{tmp_path / 'ray.db'}"
@@ -169,6 +171,7 @@ def test_ray_engine_runs_the_same_job(tmp_path) -> None:
     assert "stored 0 summaries (short 0, bullets 0) for 0 articles and 0 related-article vectors" in again.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT])
 def test_killed_ray_batch_resumes_without_loss_or_duplicates(tmp_path, stop_signal) -> None:
     """The Ray engine stopped mid-run: SIGINT to the driver (Ctrl-C), or SIGKILL to the driver and the local Ray
