@@ -27,6 +27,7 @@ from service.store.articles import NewArticle, add_article
 from service.store.cache import count_pending
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow, ArticleVectorRow, SummaryRow
+from tests.conftest import SharedData
 
 ARCHIVE_SIZE = 200
 
@@ -38,9 +39,10 @@ def _lead(text: str, sentences: int = 4) -> str:
 
 
 @pytest.fixture
-def archive(database_url: str) -> sessionmaker[Session]:
+def archive(database_url: str, shared: SharedData) -> sessionmaker[Session]:
     # An article and its first part share a lead: keep the first ARCHIVE_SIZE distinct ones.
-    leads = {_lead(fields["text"]): fields for fields in reversed(sample_archive(2 * ARCHIVE_SIZE))}
+    articles = sample_archive(2 * ARCHIVE_SIZE, shared.news_summaries)
+    leads = {_lead(fields["text"]): fields for fields in reversed(articles)}
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
         for text, fields in list(reversed(leads.items()))[:ARCHIVE_SIZE]:
@@ -151,12 +153,12 @@ def test_the_ids_stored_results_are_keyed_by_are_known_from_the_configuration(mo
 
 
 @pytest.mark.slow
-def test_ray_engine_runs_the_same_job(tmp_path) -> None:
+def test_ray_engine_runs_the_same_job(tmp_path, shared: SharedData) -> None:
     """A small local Ray run: two actors, one shared SQLite store, and a rerun that finds nothing to do."""
     database_url = f"sqlite:///{tmp_path / 'ray.db'}"
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
-        for fields in sample_archive(24):
+        for fields in sample_archive(24, shared.news_summaries):
             add_article(session, NewArticle(**{**fields, "text": _lead(fields["text"])}))
     env = {**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_RAY_WORKERS": "2"}
     command = [sys.executable, "-m", "service.cli", "batch", "--engine", "ray", "--presets", "short,bullets",
@@ -173,13 +175,13 @@ def test_ray_engine_runs_the_same_job(tmp_path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGINT])
-def test_killed_ray_batch_resumes_without_loss_or_duplicates(tmp_path, stop_signal) -> None:
+def test_killed_ray_batch_resumes_without_loss_or_duplicates(tmp_path, stop_signal, shared: SharedData) -> None:
     """The Ray engine stopped mid-run: SIGINT to the driver (Ctrl-C), or SIGKILL to the driver and the local Ray
     cluster it started (a crash of the machine's job); the rerun on a fresh cluster stores exactly the rest."""
     database_url = f"sqlite:///{tmp_path / 'ray.db'}"
     sessions = make_session_factory(make_engine(database_url))
     with sessions() as session:
-        for fields in sample_archive(ARCHIVE_SIZE // 2):
+        for fields in sample_archive(ARCHIVE_SIZE // 2, shared.news_summaries):
             add_article(session, NewArticle(**{**fields, "text": _lead(fields["text"])}))
     first = _start_batch(database_url, "--engine", "ray", "--chunk-size", "4")
     try:

@@ -3,7 +3,6 @@ both evaluations end to end on small fixed subsets of the shared data (5 article
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,23 +12,14 @@ from models.presets import load_presets
 from models.registry import Models
 from models.results import Summary, SummarySentence
 from models.sentences import split_sentences
-from models.squad import DEFAULT_SQUAD_FILE, Question, load_squad, split_by_article, squad_em_f1
+from models.squad import Question, load_squad, split_by_article, squad_em_f1
 from scripts.fit_ranking import fit_logistic, oracle, rewrite_values
 from service.evaluation import answers, data, summaries
 from service.evaluation import command as evaluate
 from service.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
 from service.evaluation.metrics import holds_answer, rouge_f1
 from service.evaluation.report import paired_bootstrap, table
-
-
-def _shared(path: Path) -> Path:
-    """The shared evaluation data: required in CI, a skip on a machine without ../shared."""
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide the shared evaluation data: {path} is missing")
-        pytest.skip(f"{path} is not here")
-    return path
-
+from tests.conftest import SharedData
 
 # ---------------------------------------------------------------- metrics on toy examples
 
@@ -121,15 +111,16 @@ def test_unanswerable_texts_of_the_task_do_not_hold_the_answer() -> None:
 
 
 @pytest.fixture(scope="module")
-def five_articles() -> list[data.NewsItem]:
-    return data.load_news(_shared(data.NEWS_FILE), limit=5)
+def five_articles(shared: SharedData) -> list[data.NewsItem]:
+    return data.load_news(shared.news_summaries, limit=5)
 
 
 @pytest.fixture(scope="module")
-def twenty_question_task() -> answers.Task:
-    _, validation = split_by_article(load_squad(_shared(DEFAULT_SQUAD_FILE)))
+def twenty_question_task(shared: SharedData) -> answers.Task:
+    _, validation = split_by_article(load_squad(shared.squad))
     questions = data.sample(validation, 20, seed=0)
-    return answers.make_task(questions, validation, [item.article for item in data.load_news(limit=10)])
+    unrelated = [item.article for item in data.load_news(shared.news_summaries, limit=10)]
+    return answers.make_task(questions, validation, unrelated)
 
 
 def test_eval_summaries_end_to_end(

@@ -2,8 +2,9 @@
 
 import pytest
 
-from scripts.eval_extraction import DEFAULT_DATA, PageScore, evaluate, means
+from scripts.eval_extraction import PageScore, evaluate, means
 from service.ingest.extract import extract_article
+from tests.conftest import SharedData
 
 STORY = [
     "The city council voted on Tuesday to build a new pedestrian bridge across the harbour, ending a debate "
@@ -81,8 +82,8 @@ FURNISHED_PAGE = f"""<!DOCTYPE html>
 
 
 @pytest.fixture(scope="module")
-def shared_page_scores() -> list[PageScore]:
-    return evaluate(DEFAULT_DATA)
+def shared_page_scores(shared: SharedData) -> list[PageScore]:
+    return evaluate(shared.news_pages)
 
 
 def test_every_shared_news_page_extracts_close_to_its_checked_body(

@@ -15,30 +15,32 @@ import models.reader_training as training
 from models.errors import ModelLoadError
 from models.reader_files import MANIFEST, WEIGHTS, load_reader, shipped_reader_dir
 from models.reader_training import Example, TrainingConfig, encode, train, unanswerable_pairs
-from models.squad import DEFAULT_SQUAD_FILE, Question, load_squad, split_by_article
+from models.squad import Question, load_squad, split_by_article
+from tests.conftest import SharedData
 
-SQUAD = DEFAULT_SQUAD_FILE
-pytestmark = [
-    pytest.mark.skipif(not SQUAD.is_file(), reason="the shared SQuAD file is not beside the checkout"),
-    pytest.mark.slow,
-]
+pytestmark = pytest.mark.slow
 
 
-def _config(output: Path, **changes) -> TrainingConfig:
+@pytest.fixture(scope="module")
+def squad(shared: SharedData) -> Path:
+    return shared.squad
+
+
+def _config(squad: Path, output: Path, **changes) -> TrainingConfig:
     return TrainingConfig(
-        data=SQUAD, output=output, epochs=1, batch_size=4, limit=24, checkpoint_every=2, threads=1, **changes
+        data=squad, output=output, epochs=1, batch_size=4, limit=24, checkpoint_every=2, threads=1, **changes
     )
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trained(squad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("reader")
-    train(_config(output), progress=False)
+    train(_config(squad, output), progress=False)
     return output
 
 
-def test_the_split_keeps_whole_articles_apart_and_is_repeatable() -> None:
-    questions = load_squad(SQUAD)
+def test_the_split_keeps_whole_articles_apart_and_is_repeatable(squad: Path) -> None:
+    questions = load_squad(squad)
     train_part, validation = split_by_article(questions)
     assert {q.topic for q in train_part}.isdisjoint({q.topic for q in validation})
     assert len({q.topic for q in validation}) == 4 and len(train_part) + len(validation) == len(questions)
@@ -46,8 +48,8 @@ def test_the_split_keeps_whole_articles_apart_and_is_repeatable() -> None:
     assert split_by_article(questions, seed=1)[1] != validation
 
 
-def test_unanswerable_pairs_never_hold_the_answer() -> None:
-    questions = load_squad(SQUAD)[:300]
+def test_unanswerable_pairs_never_hold_the_answer(squad: Path) -> None:
+    questions = load_squad(squad)[:300]
     pairs = unanswerable_pairs(questions, 100, random.Random(0))
     by_question = {q.question: q for q in questions}
     assert len(pairs) > 80 and all(pair.answer is None for pair in pairs)
@@ -76,9 +78,9 @@ def test_answer_tokens_are_labelled_and_a_window_without_the_answer_points_at_cl
     assert (features[-1]["start"], features[-1]["end"]) == (0, 0)
 
 
-def test_training_writes_a_small_reader_that_loads_and_answers_with_offsets(trained: Path) -> None:
+def test_training_writes_a_small_reader_that_loads_and_answers_with_offsets(trained: Path, squad: Path) -> None:
     manifest = json.loads((trained / MANIFEST).read_text())
-    assert manifest["training"]["data"]["file"] == SQUAD.name
+    assert manifest["training"]["data"]["file"] == squad.name
     assert len(manifest["training"]["report"]["epochs"]) == 1
     assert not (trained / training.CHECKPOINT).exists(), "the checkpoint goes once the reader is written"
     tensors = load_file(str(trained / WEIGHTS))
@@ -91,7 +93,7 @@ def test_training_writes_a_small_reader_that_loads_and_answers_with_offsets(trai
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_weights(
-    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, squad: Path
 ) -> None:
     calls = {"count": 0}
     real_collate = training.collate
@@ -104,10 +106,10 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_weights(
 
     monkeypatch.setattr(training, "collate", interrupted_collate)
     with pytest.raises(KeyboardInterrupt):
-        train(_config(tmp_path), progress=False)
+        train(_config(squad, tmp_path), progress=False)
     assert (tmp_path / training.CHECKPOINT).is_file()
     monkeypatch.setattr(training, "collate", real_collate)
-    train(_config(tmp_path), progress=False)
+    train(_config(squad, tmp_path), progress=False)
     resumed, uninterrupted = load_file(str(tmp_path / WEIGHTS)), load_file(str(trained / WEIGHTS))
     assert resumed.keys() == uninterrupted.keys()
     for name, value in uninterrupted.items():
@@ -146,49 +148,38 @@ def test_onnx_reader_matches_torch_on_the_shipped_reader(tmp_path: Path) -> None
         assert (a.start, a.end) == (b.start, b.end) and a.margin == pytest.approx(b.margin, abs=1e-2)
 
 
-def test_an_unusable_data_file_is_one_sentence_from_the_cli(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
+def test_an_unusable_data_file_is_one_sentence_from_the_cli(precis, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"data": [{"title": "x"}]}')
     for data, message in ((tmp_path / "none.json", "no training data at"), (bad, "cannot train on")):
-        result = subprocess.run(
-            [sys.executable, "-m", "service.cli", "train", "reader", "--data", str(data), "--output", str(tmp_path)],
-            capture_output=True, text=True, timeout=120,
-        )
-        assert result.returncode == 1
-        assert result.stderr.startswith(f"precis: {message}") and "Traceback" not in result.stderr
+        result = precis("train", "reader", "--data", str(data), "--output", str(tmp_path))
+        assert result.code == 1
+        assert result.err.startswith(f"precis: {message}") and "Traceback" not in result.err
 
 
-def test_questions_of_the_shared_file_have_their_answers_at_the_given_offsets() -> None:
-    for question in load_squad(SQUAD)[:500]:
+def test_questions_of_the_shared_file_have_their_answers_at_the_given_offsets(squad: Path) -> None:
+    for question in load_squad(squad)[:500]:
         assert isinstance(question, Question)
         for text, start in zip(question.answers, question.answer_starts, strict=True):
             assert question.context[start : start + len(text)] == text
 
 
-def test_a_reader_trained_from_the_cli_is_used_through_precis_qa_model(tmp_path: Path, news) -> None:
-    import os
-    import subprocess
-    import sys
-
+def test_a_reader_trained_from_the_cli_is_used_through_precis_qa_model(
+    precis, squad: Path, tmp_path: Path, news, monkeypatch: pytest.MonkeyPatch
+) -> None:
     output = tmp_path / "my-reader"
-    command = [sys.executable, "-m", "service.cli", "train", "reader", "--limit", "24", "--epochs", "1"]
-    trained = subprocess.run(
-        [*command, "--batch-size", "8", "--output", str(output)], capture_output=True, text=True, timeout=600
+    trained = precis(
+        "train", "reader", "--data", str(squad), "--limit", "24", "--epochs", "1", "--batch-size", "8",
+        "--output", str(output),
     )
-    assert trained.returncode == 0, trained.stderr
-    assert "epoch 1: loss" in trained.stdout and f"PRECIS_QA_MODEL={output}" in trained.stdout
-    env = {**os.environ, "PRECIS_QA_MODEL": str(output), "PRECIS_READER_BACKEND": "torch"}
-    article = str(news["harbour_bridge"].path)
-    asked = subprocess.run(
-        [sys.executable, "-m", "service.cli", "ask", article, "Who leads the group?", "--json"],
-        capture_output=True, text=True, timeout=300, env=env,
-    )
-    assert asked.returncode == 0, asked.stderr
+    assert trained.code == 0, trained.err
+    assert "epoch 1: loss" in trained.out and f"PRECIS_QA_MODEL={output}" in trained.out
+    monkeypatch.setenv("PRECIS_QA_MODEL", str(output))
+    monkeypatch.setenv("PRECIS_READER_BACKEND", "torch")
+    asked = precis("ask", str(news["harbour_bridge"].path), "Who leads the group?", "--json")
+    assert asked.code == 0, asked.err
     # A reader trained on 24 questions answers poorly; what matters is that it is the one answering.
-    assert json.loads(asked.stdout)["model"].endswith(f"+reader/my-reader-{_manifest_hash(output)}")
+    assert json.loads(asked.out)["model"].endswith(f"+reader/my-reader-{_manifest_hash(output)}")
 
 
 def _manifest_hash(directory: Path) -> str:
