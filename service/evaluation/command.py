@@ -39,9 +39,10 @@ def run_summaries(args: argparse.Namespace, settings: "Settings") -> None:
     items = data.load_news(args.data or data.NEWS_FILE, args.limit)
     preset = load_presets()[args.preset]
     models = _load(settings)
-    extractive = models.summariser if isinstance(models.summariser, ExtractiveSummariser) else None
-    abstractive = None if extractive else models.summariser
-    systems = summaries.systems_for(extractive or ExtractiveSummariser(models.embedder), preset, abstractive)
+    # The extractive summariser is always measured (against the baselines); a configured abstractive one beside it.
+    abstractive = models.summariser if settings.summariser else None
+    extractive = ExtractiveSummariser(models.embedder) if abstractive else models.summariser
+    systems = summaries.systems_for(extractive, preset, abstractive)
     report = summaries.report(items, preset, summaries.evaluate(items, systems))
     report["data"] = str(args.data or data.NEWS_FILE)
     write_json(args.output, report)
