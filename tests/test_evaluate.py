@@ -19,6 +19,7 @@ from service.evaluation import command as evaluate
 from service.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
 from service.evaluation.metrics import holds_answer, rouge_f1
 from service.evaluation.report import paired_bootstrap, table
+from service.settings import Settings
 from tests.conftest import SharedData
 
 # ---------------------------------------------------------------- metrics on toy examples
@@ -131,7 +132,7 @@ def test_eval_summaries_end_to_end(
     args = argparse.Namespace(
         eval_command="summaries", data=None, limit=5, preset="long", output=output, markdown=True
     )
-    evaluate.run(args, settings=None)  # type: ignore[arg-type]
+    evaluate.run(args, Settings())
     report = json.loads(output.read_text())
     systems = {row["system"]: row for row in report["systems"]}
     # A preset of other than three sentences gets LEAD at its own budget too.
