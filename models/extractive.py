@@ -5,6 +5,7 @@ import numpy as np
 
 from models.embedder import Embedder
 from models.presets import Preset, load_ranking
+from models.readability import readability_rules
 from models.results import Article, Summary, SummarySentence
 from models.sentences import Sentence, split_sentences
 
@@ -96,25 +97,58 @@ def sentence_scores(
 def pick_sentences(
     sentences: list[Sentence], scores: np.ndarray, vectors: np.ndarray, count: int, weights: dict[str, float]
 ) -> list[int]:
-    """MMR over the scores less a per-word cost: every word of a summary costs the reader time, so of
-    two equally relevant sentences the shorter one is the better pick."""
+    """MMR over the scores less a per-word cost (of two equally relevant sentences the shorter one costs the
+    reader less), among the sentences a reader can take in a summary (models/readability.py): no furniture,
+    captions or fragments, and a sentence that leans on the one before it only once that one is picked.
+    Presets of up to `keep_lead_up_to` sentences open with the lead: a two-sentence summary without what
+    happened is no summary."""
+    rules = readability_rules()
+    usable = [i for i, s in enumerate(sentences) if rules.summary_material(s.text)] or list(range(len(sentences)))
+    leaning = {i for i in usable if i > 0 and rules.leans_on_previous(sentences[i].text)}
     words = np.array([len(s.text.split()) for s in sentences], dtype=float)
-    return select_by_mmr(scores - weights["length_penalty"] * words, vectors, count, weights["mmr_lambda"])
+    lead = [next((i for i in usable if i not in leaning), usable[0])] if usable else []
+    return select_by_mmr(
+        scores - weights["length_penalty"] * words,
+        vectors,
+        count,
+        weights["mmr_lambda"],
+        candidates=usable,
+        after_previous=leaning,
+        chosen=lead if count <= weights["keep_lead_up_to"] else [],
+    )
 
 
-def select_by_mmr(scores: np.ndarray, vectors: np.ndarray, count: int, trade_off: float) -> list[int]:
-    """Maximal marginal relevance: each pick is relevant and unlike the picks before it."""
-    chosen: list[int] = []
-    remaining = list(range(len(scores)))
-    while remaining and len(chosen) < count:
+def select_by_mmr(
+    scores: np.ndarray,
+    vectors: np.ndarray,
+    count: int,
+    trade_off: float,
+    candidates: list[int] | None = None,
+    after_previous: set[int] | frozenset[int] = frozenset(),
+    chosen: list[int] | None = None,
+) -> list[int]:
+    """Maximal marginal relevance: each pick is relevant and unlike the picks before it. Only `candidates`
+    (default: all) are picked, and `chosen` are taken first. A sentence in `after_previous` is picked after the
+    sentence before it, or together with it as a pair (valued at the pair's mean) while the budget has room."""
+    chosen = list(chosen or [])
+    remaining = [i for i in (range(len(scores)) if candidates is None else candidates) if i not in chosen]
+    while len(chosen) < count:
+        options: list[list[int]] = []
+        for i in remaining:
+            if i not in after_previous or i - 1 in chosen:
+                options.append([i])
+            elif i - 1 in remaining and i - 1 not in after_previous and len(chosen) + 2 <= count:
+                options.append([i - 1, i])
+        if not options:
+            break
+        relevance = np.array([scores[option].mean() for option in options])
         if chosen:
-            redundancy = (vectors[remaining] @ vectors[chosen].T).max(axis=1)
+            redundancy = np.array([(vectors[option] @ vectors[chosen].T).max() for option in options])
         else:
-            redundancy = np.zeros(len(remaining))
-        marginal = trade_off * scores[remaining] - (1 - trade_off) * redundancy
-        best = remaining[int(np.argmax(marginal))]
-        chosen.append(best)
-        remaining.remove(best)
+            redundancy = np.zeros(len(options))
+        best = options[int(np.argmax(trade_off * relevance - (1 - trade_off) * redundancy))]
+        chosen.extend(best)
+        remaining = [i for i in remaining if i not in best]
     return sorted(chosen)
 
 

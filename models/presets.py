@@ -17,7 +17,7 @@ class Preset:
     generation: dict[str, Any] = field(default_factory=dict)
 
 
-_DATA_FILES = ("presets.toml", "ranking.toml")
+_DATA_FILES = ("presets.toml", "ranking.toml", "readability.toml")
 
 
 def _read_text(name: str) -> str:
@@ -30,7 +30,8 @@ def _read_toml(name: str) -> dict[str, Any]:
 
 @cache
 def data_fingerprint() -> str:
-    """Changes whenever a preset or a ranking weight changes, so results computed before are not reused."""
+    """Changes whenever a preset, a ranking weight or a readability rule changes, so results computed before are
+    not reused."""
     digest = hashlib.sha256()
     for name in _DATA_FILES:
         digest.update(_read_text(name).encode("utf-8"))
@@ -45,3 +46,8 @@ def load_presets() -> dict[str, Preset]:
 @cache
 def load_ranking() -> dict[str, dict[str, float]]:
     return _read_toml("ranking.toml")
+
+
+@cache
+def load_readability() -> dict[str, Any]:
+    return _read_toml("readability.toml")

@@ -40,6 +40,18 @@ class UnreadableArticle(PrecisError):
     code = "unreadable_article"
 
 
+class UnsupportedLanguage(PrecisError):
+    status_code = 422
+    code = "unsupported_language"
+
+    def __init__(self, language: str) -> None:
+        super().__init__(
+            f"This text is in another language than English (detected: {language}); Precis's models read only "
+            "English, so it would summarise or answer it no better than at random."
+        )
+        self.language = language
+
+
 class NotReady(PrecisError):
     status_code = 503
     code = "not_ready"

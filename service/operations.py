@@ -5,10 +5,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from models.language import detect_language, is_supported
 from models.presets import load_presets
 from models.registry import Models
 from models.results import Summary
-from service.errors import TextTooLong
+from service.errors import TextTooLong, UnsupportedLanguage
 from service.related import store_vectors
 from service.schemas import AnswerResponse, SummaryResponse, SummarySentenceOut
 from service.settings import Settings
@@ -32,7 +33,7 @@ def store_article(
     whether it is new. With `models`, its related-articles vector is stored at once, while the text is at hand;
     without (the commands load no models), `precis batch` or the first related-articles request adds it."""
     check_length("text", article.text, max_text_chars)
-    row, created = add_article(session, article)
+    row, created = add_article(session, article, detect_language(article.text))
     if models is not None:
         store_vectors(session, models, [row])
     return row, created
@@ -42,21 +43,31 @@ def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
+def readable_language(text: str) -> str | None:
+    """The text's language (None when it cannot be told); refuses a language the models do not read."""
+    language = detect_language(text)
+    if not is_supported(language):
+        raise UnsupportedLanguage(str(language))
+    return language
+
+
 def summarise_text(
     models: Models, settings: Settings, text: str, title: str | None, preset_name: str
 ) -> SummaryResponse:
     check_length("text", text, settings.max_text_chars)
     started = time.perf_counter()
+    language = readable_language(text)
     summary = models.summariser.summarise(text, title, load_presets()[preset_name])
-    return summary_response(summary, _elapsed_ms(started))
+    return summary_response(summary, language, _elapsed_ms(started))
 
 
-def summary_response(summary: Summary, elapsed_ms: float) -> SummaryResponse:
+def summary_response(summary: Summary, language: str | None, elapsed_ms: float) -> SummaryResponse:
     return SummaryResponse(
         sentences=[SummarySentenceOut(text=s.text, start=s.start, end=s.end, score=s.score) for s in summary.sentences],
         preset=summary.preset,
         style=load_presets()[summary.preset].style,
         model=summary.model,
+        language=language,
         elapsed_ms=elapsed_ms,
     )
 
@@ -89,6 +100,7 @@ def answer_question(models: Models, settings: Settings, text: str, question: str
     check_length("text", text, settings.max_text_chars)
     check_length("question", question, settings.max_question_chars)
     started = time.perf_counter()
+    language = readable_language(text)
     answer = models.answers.answer(text, question)
     return AnswerResponse(
         answer=answer.answer,
@@ -100,6 +112,7 @@ def answer_question(models: Models, settings: Settings, text: str, question: str
         context_end=answer.context_end,
         reason=None if answer.answer is not None else "no_answer",
         model=answer.model,
+        language=language,
         elapsed_ms=_elapsed_ms(started),
     )
 

@@ -62,6 +62,7 @@ class ArticleListItem(BaseModel):
     source: str | None
     published_at: datetime | None
     created_at: datetime
+    language: str | None = Field(description="ISO 639-1 code found when it was stored; null if it could not be told.")
 
 
 class ArticleOut(ArticleListItem):
@@ -108,6 +109,9 @@ class SummaryResponse(BaseModel):
     preset: str
     style: str = Field(description="'prose' or 'bullets': how a client should lay the sentences out.")
     model: str
+    language: str | None = Field(
+        None, description="ISO 639-1 code of the article's language; null when the text is too short to tell."
+    )
     elapsed_ms: float
     cached: bool = Field(False, description="True when served from the store without running a model.")
     article_id: int | None = None
@@ -131,6 +135,9 @@ class AnswerResponse(BaseModel):
     context_end: int | None
     reason: Literal["no_answer"] | None = None
     model: str
+    language: str | None = Field(
+        None, description="ISO 639-1 code of the article's language; null when the text is too short to tell."
+    )
     elapsed_ms: float
     cached: bool = Field(False, description="True when served from the store without running a model.")
     article_id: int | None = None

@@ -148,6 +148,9 @@ def test_eval_summaries_end_to_end(
         assert all(0.0 <= row[m] <= 1.0 for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
         assert row["rouge2"] <= row["rouge1"] and row["words"] > 0
     assert systems["lead-3"]["sentences"] == 3 and systems["precis (long)"]["sentences"] == 7
+    # The readability columns: LEAD is the lead and never dangles; Precis's summaries never open mid-thought.
+    assert systems["lead-3"]["= lead"] == 1.0 and systems["lead-3"]["mid-thought"] == 0.0
+    assert systems["precis (long)"]["mid-thought"] == 0.0 and systems["precis (long)"]["marker"] == 0.0
     assert report["articles"] == 5 and len(report["per_article_rougeL"]["lead-3"]) == 5
     assert "| precis (long) |" in capsys.readouterr().out
 

@@ -85,7 +85,7 @@ def summarise_chunk(
     summaries = summarise_rows(models, rows, presets)
     elapsed_ms = round((time.perf_counter() - started) * 1000 / len(rows), 2)
     new = [
-        (row.content_hash, preset, stored_payload(summary_response(summary, elapsed_ms)))
+        (row.content_hash, preset, stored_payload(summary_response(summary, row.language, elapsed_ms)))
         for row, by_preset in zip(rows, summaries, strict=True)
         for preset, summary in zip(presets, by_preset, strict=True)
         if (row.content_hash, preset) not in done

@@ -1,4 +1,6 @@
-"""`precis eval summaries`: ROUGE of Precis's summaries and of the baselines on the same articles."""
+"""`precis eval summaries`: ROUGE of Precis's summaries and of the baselines on the same articles, and what a
+reader stumbles on in them (models/readability.py): openers that lean on a sentence left out, fragments,
+caption and furniture marks, and how often a summary is simply the lead."""
 
 import statistics
 import time
@@ -8,17 +10,53 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from models.presets import Preset
+from models.readability import readability_rules
 from models.registry import Summariser
-from models.sentences import split_sentences
+from models.results import SummarySentence
+from models.sentences import Sentence, split_sentences
 from service.evaluation.baselines import Picker, lead, sumy_picker
 from service.evaluation.data import NewsItem
 from service.evaluation.metrics import ROUGE_TYPES, rouge_f1
 from service.evaluation.report import Row, paired_bootstrap
 
-COLUMNS = ["system", "rouge1", "rouge2", "rougeL", "rougeLsum", "words", "sentences", "ms/article"]
+COLUMNS = [
+    "system", "rouge1", "rouge2", "rougeL", "rougeLsum", "words", "sentences",
+    "mid-thought", "fragment", "marker", "= lead", "ms/article",
+]
 
-# A system: article -> summary sentences.
-System = Callable[[NewsItem], list[str]]
+# A system: article -> summary sentences, with their offsets in the article (None for generated text).
+System = Callable[[NewsItem], list[SummarySentence]]
+
+
+@dataclass(frozen=True)
+class Readability:
+    """What a reader stumbles on in one summary."""
+
+    mid_thought: bool  # a sentence opens leaning on an article sentence the summary left out
+    fragment: bool  # a sentence of fewer than the rules' minimum words
+    marker: bool  # a caption, teaser or furniture mark
+    same_as_lead: bool  # exactly the article's first sentences, as many as the summary has
+
+
+def readability(summary: list[SummarySentence], article: list[Sentence]) -> Readability:
+    rules = readability_rules()
+    starts = {sentence.start: index for index, sentence in enumerate(article)}
+    picked = {starts.get(s.start) for s in summary if s.start is not None}
+
+    def dangling(position: int, sentence: SummarySentence) -> bool:
+        if not rules.leans_on_previous(sentence.text):
+            return False
+        index = starts.get(sentence.start) if sentence.start is not None else None
+        if index is None:  # generated text: only its opening sentence can dangle
+            return position == 0
+        return index > 0 and index - 1 not in picked
+
+    return Readability(
+        mid_thought=any(dangling(position, s) for position, s in enumerate(summary)),
+        fragment=any(rules.is_fragment(s.text) for s in summary),
+        marker=any(rules.has_marker(s.text) for s in summary),
+        same_as_lead=bool(summary) and picked == set(range(len(summary))),
+    )
 
 
 @dataclass
@@ -28,14 +66,23 @@ class Scores:
     rouge: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in ROUGE_TYPES})
     words: list[int] = field(default_factory=list)
     sentences: list[int] = field(default_factory=list)
+    readability: list[Readability] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
-    def add(self, summary: list[str], reference: list[str], seconds: float) -> None:
-        for name, value in rouge_f1(summary, reference).items():
+    def add(
+        self, summary: list[SummarySentence], article: list[Sentence], reference: list[str], seconds: float
+    ) -> None:
+        texts = [s.text for s in summary]
+        for name, value in rouge_f1(texts, reference).items():
             self.rouge[name].append(value)
-        self.words.append(sum(len(s.split()) for s in summary))
+        self.words.append(sum(len(text.split()) for text in texts))
         self.sentences.append(len(summary))
+        self.readability.append(readability(summary, article))
         self.seconds.append(seconds)
+
+    def share(self, flag: str) -> float:
+        """The share of summaries with this Readability flag."""
+        return statistics.mean(getattr(r, flag) for r in self.readability)
 
     def row(self, name: str) -> Row:
         return {
@@ -43,22 +90,27 @@ class Scores:
             **{metric: statistics.mean(values) for metric, values in self.rouge.items()},
             "words": statistics.mean(self.words),
             "sentences": statistics.mean(self.sentences),
+            "mid-thought": self.share("mid_thought"),
+            "fragment": self.share("fragment"),
+            "marker": self.share("marker"),
+            "= lead": self.share("same_as_lead"),
             "ms/article": 1000 * statistics.mean(self.seconds),
         }
 
 
 def picker_system(picker: Picker, count: int) -> System:
-    def summarise(item: NewsItem) -> list[str]:
+    def summarise(item: NewsItem) -> list[SummarySentence]:
         sentences = split_sentences(item.article)
-        return [sentences[i].text for i in picker(sentences, count)]
+        return [SummarySentence(sentences[i].text, sentences[i].start, sentences[i].end, 1.0)
+                for i in picker(sentences, count)]
 
     return summarise
 
 
 def summariser_system(summariser: Summariser, preset: Preset, with_title: bool) -> System:
-    def summarise(item: NewsItem) -> list[str]:
+    def summarise(item: NewsItem) -> list[SummarySentence]:
         title = item.title if with_title else None
-        return [s.text for s in summariser.summarise(item.article, title, preset).sentences]
+        return summariser.summarise(item.article, title, preset).sentences
 
     return summarise
 
@@ -86,10 +138,11 @@ def evaluate(items: list[NewsItem], systems: dict[str, System], progress: bool =
     scores = {name: Scores() for name in systems}
     for item in tqdm(items, desc="summaries", unit=" articles", disable=None if progress else True):
         reference = [s.text for s in split_sentences(item.reference)]
+        article = split_sentences(item.article)
         for name, system in systems.items():
             started = time.perf_counter()
             summary = system(item)
-            scores[name].add(summary, reference, time.perf_counter() - started)
+            scores[name].add(summary, article, reference, time.perf_counter() - started)
     return scores
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.readability import readability_rules
 from service.errors import describe_validation_errors
 from service.ingest.extract import ExtractedArticle, extract_article
 from service.ingest.plaintext import extract_text_article
@@ -42,17 +43,24 @@ def _story_in_html(html: str, url: str | None) -> ExtractedArticle:
     return extracted
 
 
+def _without_furniture(text: str) -> str:
+    """The story without the page's teaser lines ("READ MORE: ...", "Related: ...": prompts/readability.toml)."""
+    return readability_rules().without_furniture_lines(text)
+
+
 def article_from_submission(submission: ArticleSubmission) -> NewArticle:
-    """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones."""
+    """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones.
+    Either way the text is stored without furniture lines."""
     if submission.html is None:
-        return NewArticle.model_validate(submission.model_dump(exclude={"html"}))
+        fields = submission.model_dump(exclude={"html"})
+        return NewArticle.model_validate(fields | {"text": _without_furniture(fields["text"])})
     extracted = _story_in_html(submission.html, submission.url)
     title = submission.title or extracted.title
     if not title:
         raise RecordError("the page has no title; give one")
     return NewArticle(
         title=title,
-        text=extracted.text,
+        text=_without_furniture(extracted.text),
         url=submission.url,
         published_at=submission.published_at or extracted.published_at,
         source=submission.source or extracted.source,
@@ -133,8 +141,9 @@ def page_story(content: str, is_html: bool, title: str | None = None) -> tuple[s
     summarise or answer from a file without storing it. A text page given its title holds only the body."""
     if is_html:
         extracted = _story_in_html(content, None)
-        return title or extracted.title, extracted.text
-    return (title, content) if title else text_page(content)
+        return title or extracted.title, _without_furniture(extracted.text)
+    headline, text = (title, content) if title else text_page(content)
+    return headline, _without_furniture(text)
 
 
 def page_record(location: str, content: str, is_html: bool, **given: str | None) -> Record:

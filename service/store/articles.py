@@ -40,13 +40,13 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-def add_article(session: Session, article: NewArticle) -> tuple[ArticleRow, bool]:
+def add_article(session: Session, article: NewArticle, language: str | None = None) -> tuple[ArticleRow, bool]:
     """Stores the article unless its text is already stored; returns the row and whether it is new."""
     digest = content_hash(article.text)
     existing = session.scalar(select(ArticleRow).where(ArticleRow.content_hash == digest))
     if existing is not None:
         return existing, False
-    row = ArticleRow(content_hash=digest, **article.model_dump())
+    row = ArticleRow(content_hash=digest, language=language, **article.model_dump())
     session.add(row)
     try:
         session.commit()

@@ -26,6 +26,8 @@ class ArticleRow(Base):
     source: Mapped[str | None] = mapped_column(String(200), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # ISO 639-1, found when the article was stored; None when it could not be told (read as English).
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class SummaryRow(Base):

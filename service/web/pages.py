@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
+from models.language import is_supported
 from models.presets import load_presets
 from models.registry import Models
 from service.deps import ModelsDep, SessionDep
@@ -143,5 +144,6 @@ def article_page(request: Request, article_id: str, session: SessionDep, models:
         "presets": preset_choices(),
         "default_preset": DEFAULT_PRESET.value,
         "related": _related(session, models, article),
+        "readable": is_supported(article.language),
     }
     return _render(request, "article.html", context)
