@@ -99,7 +99,8 @@ def pick_sentences(
 ) -> list[int]:
     """MMR over the scores less a per-word cost (of two equally relevant sentences the shorter one costs the
     reader less), among the sentences a reader can take in a summary (models/readability.py): no furniture,
-    captions or fragments, and a sentence that leans on the one before it only once that one is picked.
+    captions or fragments, and never opening on a sentence that leans on what came before ("He said ...",
+    "But ..."): such a sentence comes after an earlier sentence of the article, or with the one before it.
     Presets of up to `keep_lead_up_to` sentences open with the lead: a two-sentence summary without what
     happened is no summary."""
     rules = readability_rules()
@@ -113,7 +114,7 @@ def pick_sentences(
         count,
         weights["mmr_lambda"],
         candidates=usable,
-        after_previous=leaning,
+        never_first=leaning,
         chosen=lead if count <= weights["keep_lead_up_to"] else [],
     )
 
@@ -124,20 +125,21 @@ def select_by_mmr(
     count: int,
     trade_off: float,
     candidates: list[int] | None = None,
-    after_previous: set[int] | frozenset[int] = frozenset(),
+    never_first: set[int] | frozenset[int] = frozenset(),
     chosen: list[int] | None = None,
 ) -> list[int]:
     """Maximal marginal relevance: each pick is relevant and unlike the picks before it. Only `candidates`
-    (default: all) are picked, and `chosen` are taken first. A sentence in `after_previous` is picked after the
-    sentence before it, or together with it as a pair (valued at the pair's mean) while the budget has room."""
+    (default: all) are picked, and `chosen` are taken first. A sentence in `never_first` may not open the
+    summary: it is picked once an earlier sentence is, or together with the sentence before it as a pair
+    (valued at the pair's mean) while the budget has room."""
     chosen = list(chosen or [])
     remaining = [i for i in (range(len(scores)) if candidates is None else candidates) if i not in chosen]
     while len(chosen) < count:
         options: list[list[int]] = []
         for i in remaining:
-            if i not in after_previous or i - 1 in chosen:
+            if i not in never_first or any(j < i for j in chosen):
                 options.append([i])
-            elif i - 1 in remaining and i - 1 not in after_previous and len(chosen) + 2 <= count:
+            elif i - 1 in remaining and i - 1 not in never_first and len(chosen) + 2 <= count:
                 options.append([i - 1, i])
         if not options:
             break

@@ -123,10 +123,12 @@ def test_a_leaning_sentence_comes_only_with_the_sentence_before_it() -> None:
     )
     vectors = np.eye(4)
     weights = load_ranking()["summary"] | {"keep_lead_up_to": 0}
-    # The leaning sentence scores best, but its antecedent is not picked: it is passed over.
+    # The leaning sentence scores best, but nothing before it is picked: it would open the summary.
     assert pick_sentences(sentences, np.array([0.5, 0.1, 0.9, 0.6]), vectors, 2, weights) == [0, 3]
-    # With its antecedent picked, it may follow.
+    # With the sentence before it, as a pair, it may come.
     assert pick_sentences(sentences, np.array([0.5, 0.8, 0.9, 0.1]), vectors, 2, weights) == [1, 2]
+    # After an earlier sentence, it reads on from that one.
+    assert pick_sentences(sentences, np.array([0.9, 0.1, 0.8, 0.1]), vectors, 2, weights) == [0, 2]
 
 
 def test_short_summaries_keep_the_lead(models: Models, shared: SharedData) -> None:
@@ -218,7 +220,8 @@ def test_eval_flags_what_a_reader_stumbles_on() -> None:
 
     lead = readability(summary(0, 1), article)
     assert lead.same_as_lead and not lead.mid_thought and not lead.marker
-    dangling = readability(summary(0, 2), article)
+    assert not readability(summary(0, 2), article).mid_thought  # "She" follows the lead
+    dangling = readability(summary(2, 3), article)
     assert dangling.mid_thought and not dangling.same_as_lead
     assert readability(summary(1, 2), article).mid_thought is False
     assert readability(summary(1), article).fragment  # "The mayor welcomed the decision." has five words

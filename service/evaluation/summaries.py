@@ -32,7 +32,7 @@ System = Callable[[NewsItem], list[SummarySentence]]
 class Readability:
     """What a reader stumbles on in one summary."""
 
-    mid_thought: bool  # a sentence opens leaning on an article sentence the summary left out
+    mid_thought: bool  # the summary opens on a sentence that leans on what came before ("He ...", "But ...")
     fragment: bool  # a sentence of fewer than the rules' minimum words
     marker: bool  # a caption, teaser or furniture mark
     same_as_lead: bool  # exactly the article's first sentences, as many as the summary has
@@ -42,17 +42,10 @@ def readability(summary: list[SummarySentence], article: list[Sentence]) -> Read
     rules = readability_rules()
     starts = {sentence.start: index for index, sentence in enumerate(article)}
     picked = {starts.get(s.start) for s in summary if s.start is not None}
-
-    def dangling(position: int, sentence: SummarySentence) -> bool:
-        if not rules.leans_on_previous(sentence.text):
-            return False
-        index = starts.get(sentence.start) if sentence.start is not None else None
-        if index is None:  # generated text: only its opening sentence can dangle
-            return position == 0
-        return index > 0 and index - 1 not in picked
-
+    # The article's own first sentence is the author's opening, whatever its first word.
+    opener = summary[0] if summary and starts.get(summary[0].start) != 0 else None
     return Readability(
-        mid_thought=any(dangling(position, s) for position, s in enumerate(summary)),
+        mid_thought=opener is not None and rules.leans_on_previous(opener.text),
         fragment=any(rules.is_fragment(s.text) for s in summary),
         marker=any(rules.has_marker(s.text) for s in summary),
         same_as_lead=bool(summary) and picked == set(range(len(summary))),
