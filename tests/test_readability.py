@@ -14,7 +14,7 @@ from models.results import SummarySentence
 from models.sentences import Sentence, split_sentences
 from service.batch.local import BatchPlan, run_batch
 from service.evaluation.summaries import readability
-from service.ingest.sources import text_page
+from service.ingest.sources import page_record, text_page
 from tests.conftest import DATA, SharedData
 
 RULES = readability_rules()
@@ -228,3 +228,19 @@ def test_eval_flags_what_a_reader_stumbles_on() -> None:
     generated = [SummarySentence("He said the bridge would be built.", None, None, 1.0)]
     assert readability(generated, article).mid_thought
 
+
+
+def test_summaries_of_every_shared_news_page_read_cleanly(models: Models, shared: SharedData) -> None:
+    """Real pages from 21 sites, extracted as ingest extracts them: no summary opens mid-thought or carries a
+    caption, teaser or fragment, and no furniture line is left in a stored story."""
+    pages = sorted(shared.news_pages.glob("*.html"))
+    assert len(pages) == 21
+    for page in pages:
+        record = page_record(str(page), page.read_text(encoding="utf-8"), is_html=True)
+        assert record.article is not None, record.error
+        text = record.article.text
+        assert not any(RULES.is_furniture_line(line) for line in text.split("\n")), page.name
+        for preset in ("short", "medium"):
+            summary = models.summariser.summarise(text, record.article.title, PRESETS[preset])
+            flags = readability(summary.sentences, split_sentences(text))
+            assert not (flags.mid_thought or flags.marker or flags.fragment), (page.name, preset, summary.sentences)
