@@ -34,10 +34,29 @@ def split_sentences(text: str) -> list[Sentence]:
     for line in _LINE.finditer(text):
         if not line.group().strip():
             continue
-        _, offsets = blingfire.text_to_sentences_and_offsets(line.group())
-        for start, end in offsets:
+        for start, end in sentence_spans(line.group()):
             sentences.extend(_split_run_ins(text, start + line.start(), end + line.start()))
     return sentences
+
+
+def sentence_spans(line: str) -> list[tuple[int, int]]:
+    """blingfire's sentence boundaries in one line, as (start, end) offsets.
+
+    `text_to_sentences_and_offsets` recovers offsets in a Python loop over every byte; the C splitter's
+    sentences found again with `str.find` give the same spans (checked on every line of the shared data) over
+    three times faster. Should a sentence come back changed (the splitter trims and can normalise
+    whitespace), the line falls back to the offsets function."""
+    spans = []
+    position = 0
+    for sentence in blingfire.text_to_sentences(line).split("\n"):
+        if not sentence:
+            continue
+        start = line.find(sentence, position)
+        if start < 0:
+            return [(start, end) for start, end in blingfire.text_to_sentences_and_offsets(line)[1]]
+        position = start + len(sentence)
+        spans.append((start, position))
+    return spans
 
 
 def _split_run_ins(text: str, start: int, end: int) -> list[Sentence]:

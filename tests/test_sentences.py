@@ -1,4 +1,8 @@
-from models.sentences import split_sentences
+import json
+
+import blingfire
+
+from models.sentences import sentence_spans, split_sentences
 
 
 def assert_splits_into(text: str, expected: list[str]) -> None:
@@ -50,3 +54,16 @@ def test_a_caption_run_into_the_next_sentence_is_split_at_the_seam() -> None:
             "A respected bank manager who was jailed told The Sun he regrets it.",
         ],
     )
+
+
+def testsentence_spans_equal_blingfire_offsets_on_every_line_of_the_shared_data(shared) -> None:
+    """The fast path (the C splitter, offsets found again) gives exactly blingfire's own offsets."""
+    texts = [json.loads(line)["article"] for line in shared.news_summaries.read_text(encoding="utf-8").splitlines()]
+    squad = json.loads(shared.squad.read_text(encoding="utf-8"))
+    texts += [paragraph["context"] for article in squad["data"] for paragraph in article["paragraphs"]]
+    lines = [line for text in texts for line in text.split("\n") if line.strip()]
+    lines += ["Hello  world.  Next one.", "Tab\there. Ok.", "  leading space. x", "Emoji \U0001f642 here. And \xa0no."]
+    assert len(lines) > 1200
+    for line in lines:
+        expected = [tuple(span) for span in blingfire.text_to_sentences_and_offsets(line)[1]]
+        assert sentence_spans(line) == expected, line
