@@ -14,9 +14,10 @@ _MIGRATION_LOCK_ID = 0x50524543
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    # WAL lets readers proceed while a writer commits; busy_timeout makes writers queue instead of failing.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # busy_timeout makes writers queue instead of failing; set first, so that switching a new file to WAL (which
+    # needs the lock) waits too. WAL lets readers proceed while a writer commits.
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -34,8 +35,12 @@ def upgrade_schema(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        # One migrator at a time; the others wait, then find the schema at head and do nothing.
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        elif connection.dialect.name == "sqlite":
+            # The database's write lock, taken before alembic reads the version (it waits up to busy_timeout).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
