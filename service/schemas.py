@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.presets import load_presets
-from service.store.articles import NonBlank
+from service.store.articles import NonBlank, WellFormed
 
 # The preset names come from prompts/presets.toml so that adding a preset there needs no code change.
 PresetName = Enum("PresetName", {name: name for name in load_presets()}, type=str)  # type: ignore[misc]
@@ -32,9 +32,9 @@ class ArticleSubmission(BaseModel):
     title: NonBlank | None = Field(None, max_length=1000)
     text: NonBlank | None = None
     html: NonBlank | None = None
-    url: str | None = Field(None, max_length=2000)
+    url: WellFormed | None = Field(None, max_length=2000)
     published_at: datetime | None = None
-    source: str | None = Field(None, max_length=200)
+    source: WellFormed | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
     def _text_or_html(self) -> "ArticleSubmission":
@@ -93,7 +93,7 @@ class RelatedArticles(BaseModel):
 
 class SummaryRequest(BaseModel):
     text: NonBlank
-    title: str | None = Field(None, max_length=1000)
+    title: WellFormed | None = Field(None, max_length=1000)
     preset: PresetName = DEFAULT_PRESET  # type: ignore[valid-type]
 
 

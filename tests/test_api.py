@@ -1,5 +1,6 @@
 """Every endpoint and every error code, through FastAPI's TestClient with the real models and SQLite."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from models.presets import load_presets
@@ -159,3 +160,30 @@ def test_openapi_documents_the_error_shape(client: TestClient) -> None:
     preset = next(p for p in summary["parameters"] if p["name"] == "preset")
     assert preset["schema"]["$ref"].endswith("PresetName")
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/summaries", b'{"text": "\\ud800 The council met on Tuesday."}'),
+        ("/v1/answers", b'{"text": "The council met on Tuesday.", "question": "When \\udfff?"}'),
+        ("/v1/articles", b'{"title": "Council", "text": "The council met.", "source": "\\ud800"}'),
+    ],
+)
+def test_a_lone_surrogate_is_a_422_not_a_500(client: TestClient, path: str, body: bytes) -> None:
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input" and "unpaired surrogate" in response.text
+
+
+def test_a_surrogate_pair_is_an_ordinary_character(client: TestClient) -> None:
+    sentence = "The council met on Tuesday \U0001f600 and voted for the new harbour bridge."
+    # The JSON escapes the emoji as its surrogate pair, as JavaScript's JSON.stringify may.
+    body = '{"text": "The council met on Tuesday \\ud83d\\ude00 and voted for the new harbour bridge."}'
+    response = client.post("/v1/summaries", content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["sentences"][0]["text"] == sentence
+
+
+def test_an_offset_past_the_store_s_integers_is_a_422(client: TestClient) -> None:
+    response = client.get("/v1/articles", params={"offset": str(2**63)})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"

@@ -39,7 +39,8 @@ def create_article(
 def read_articles(
     session: SessionDep,
     limit: int = Query(20, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    # The store's integers are 64-bit; no archive needs an offset past 2^31.
+    offset: int = Query(0, ge=0, le=2**31 - 1),
     q: str | None = Query(None, max_length=200, description="Only articles whose title contains this text."),
 ) -> ArticlePage:
     rows, total = list_articles(session, limit, offset, q)

@@ -14,13 +14,24 @@ from sqlalchemy.orm import Session
 from service.store.tables import ArticleRow
 
 
+def _well_formed(value: str) -> str:
+    # JSON can carry a lone surrogate ("\ud800"), which is no character: nothing could store or read it.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(f"holds an unpaired surrogate (\\u{ord(value[error.start]):04x}), which is not text") from None
+    return value
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty or only whitespace")
     return value
 
 
-NonBlank = Annotated[str, AfterValidator(_not_blank)]
+# Every text field a client sends is one of these.
+WellFormed = Annotated[str, AfterValidator(_well_formed)]
+NonBlank = Annotated[WellFormed, AfterValidator(_not_blank)]
 
 
 class NewArticle(BaseModel):
@@ -29,9 +40,9 @@ class NewArticle(BaseModel):
 
     title: NonBlank = Field(max_length=1000)
     text: NonBlank
-    url: str | None = Field(None, max_length=2000)
+    url: WellFormed | None = Field(None, max_length=2000)
     published_at: datetime | None = None
-    source: str | None = Field(None, max_length=200)
+    source: WellFormed | None = Field(None, max_length=200)
 
 
 def content_hash(text: str) -> str:
