@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models
-from service.api import answers, articles, health, related, summaries
+from service.api import answers, articles, docs, health, related, summaries
 from service.errors import install_error_handlers
 from service.model_loading import load_models
 from service.settings import Settings, get_settings
@@ -39,12 +39,17 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         version="0.1.0",
         summary="Article summaries and answers for a news site.",
         lifespan=lifespan,
+        # FastAPI's own /docs loads Swagger UI from a CDN, blank on a server without internet: service/api/docs.py
+        # serves it from the fastapi-offline package instead. No ReDoc: one set of docs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.models = None
     install_error_handlers(app)
-    for module in (articles, summaries, answers, related, health):
+    for module in (articles, summaries, answers, related, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.mount("/static/docs", StaticFiles(directory=docs.SWAGGER_UI_DIR), name="docs-assets")
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -187,3 +187,12 @@ def test_a_surrogate_pair_is_an_ordinary_character(client: TestClient) -> None:
 def test_an_offset_past_the_store_s_integers_is_a_422(client: TestClient) -> None:
     response = client.get("/v1/articles", params={"offset": str(2**63)})
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"
+
+
+def test_the_api_docs_are_served_whole_by_precis(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert '"/static/docs/swagger-ui-bundle.js"' in docs.text and "cdn" not in docs.text
+    for asset in ("/static/docs/swagger-ui-bundle.js", "/static/docs/swagger-ui.css"):
+        assert client.get(asset).status_code == 200
+    assert client.get("/redoc").status_code == 404

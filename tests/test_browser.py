@@ -270,3 +270,10 @@ def test_the_list_page_searches_and_opens_an_article(page: Page, site: Site) -> 
     expect(headlines).to_have_count(3)
     headlines.first.click()
     expect(page.locator("#ai-panel")).to_be_visible()
+
+
+def test_the_api_docs_render_without_internet(site: Site, page: Page) -> None:
+    """Chromium here has no internet: Swagger UI must come from Precis itself."""
+    page.goto(f"{site.url}/docs")
+    expect(page.get_by_text("/v1/articles/{article_id}/summary").first).to_be_visible()
+    expect(page.locator(".opblock-summary-method", has_text="POST").first).to_be_visible()
