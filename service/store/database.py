@@ -1,15 +1,18 @@
 """Engine and session factory for any SQLAlchemy URL (SQLite by default, PostgreSQL via psycopg)."""
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: it only has to be the same for every Precis process sharing a PostgreSQL database.
 _MIGRATION_LOCK_ID = 0x50524543
+_SQLITE_ATTEMPTS = 5
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -32,6 +35,20 @@ def create_engine_for(url: str) -> Engine:
 
 def upgrade_schema(engine: Engine) -> None:
     """Brings the schema to the newest migration; safe when several processes start at once."""
+    for attempt in range(_SQLITE_ATTEMPTS):
+        try:
+            _upgrade(engine)
+            return
+        except OperationalError as error:
+            # SQLite answers "database is locked" at once, busy_timeout or not, where waiting could deadlock
+            # (seen about once in a hundred starts of four processes on a new file). The next attempt finds
+            # the schema at head, or takes its turn.
+            if engine.dialect.name != "sqlite" or "locked" not in str(error) or attempt == _SQLITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+def _upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
