@@ -11,6 +11,7 @@ from models.registry import Models
 from service.api import answers, articles, docs, health, related, summaries
 from service.errors import install_error_handlers
 from service.model_loading import load_models
+from service.security_headers import SecurityHeaders
 from service.settings import Settings, get_settings
 from service.store.database import make_engine, make_session_factory
 from service.web import pages
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     app.state.settings = settings
     app.state.models = None
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     for module in (articles, summaries, answers, related, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)

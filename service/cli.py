@@ -91,6 +91,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
         log_config=logging_config(settings.log_level),
+        # No "server: uvicorn" banner: it tells an attacker which server's bugs to try.
+        server_header=False,
     )
 
 

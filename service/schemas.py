@@ -1,13 +1,12 @@
 """Pydantic request and response models: the OpenAPI contract."""
 
-from datetime import datetime
 from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.presets import load_presets
-from service.store.articles import NonBlank, WellFormed
+from service.store.articles import NonBlank, UtcDateTime, WellFormed
 
 # The preset names come from prompts/presets.toml so that adding a preset there needs no code change.
 PresetName = Enum("PresetName", {name: name for name in load_presets()}, type=str)  # type: ignore[misc]
@@ -33,7 +32,7 @@ class ArticleSubmission(BaseModel):
     text: NonBlank | None = None
     html: NonBlank | None = None
     url: WellFormed | None = Field(None, max_length=2000)
-    published_at: datetime | None = None
+    published_at: UtcDateTime | None = None
     source: WellFormed | None = Field(None, max_length=200)
 
     @model_validator(mode="after")
@@ -60,8 +59,8 @@ class ArticleListItem(BaseModel):
     title: str
     url: str | None
     source: str | None
-    published_at: datetime | None
-    created_at: datetime
+    published_at: UtcDateTime | None
+    created_at: UtcDateTime
     language: str | None = Field(description="ISO 639-1 code found when it was stored; null if it could not be told.")
 
 
@@ -81,7 +80,7 @@ class RelatedArticle(BaseModel):
     id: int
     title: str
     source: str | None
-    published_at: datetime | None
+    published_at: UtcDateTime | None
     score: float = Field(description="Cosine similarity of the two articles' headline-and-lead vectors, -1 to 1.")
 
 

@@ -196,3 +196,21 @@ def test_the_api_docs_are_served_whole_by_precis(client: TestClient) -> None:
     for asset in ("/static/docs/swagger-ui-bundle.js", "/static/docs/swagger-ui.css"):
         assert client.get(asset).status_code == 200
     assert client.get("/redoc").status_code == 404
+
+
+def test_times_go_out_as_rfc3339_utc_whatever_offset_came_in(client: TestClient, news) -> None:
+    article = news["football_final"]
+    fields = {"title": article.title, "text": article.text, "published_at": "2026-11-24T18:00:00+05:00"}
+    article_id = client.post("/v1/articles", json=fields).json()["id"]
+    stored = client.get(f"/v1/articles/{article_id}").json()
+    assert stored["published_at"] == "2026-11-24T13:00:00Z"  # the same instant
+    assert stored["created_at"].endswith("Z")
+    listed = client.get("/v1/articles").json()["items"][0]
+    assert listed["published_at"] == "2026-11-24T13:00:00Z" and listed["created_at"] == stored["created_at"]
+
+
+@pytest.mark.parametrize("path", ["/v1/articles", "/healthz", "/v1/nothing-here", "/", "/static/reader.css", "/docs"])
+def test_every_response_carries_the_security_headers(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"

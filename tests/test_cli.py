@@ -164,4 +164,5 @@ def test_serve_answers_http_requests(news, tmp_path: Path) -> None:
         created = httpx.post(f"{base}/v1/articles", json={"title": article.title, "text": article.text}).json()
         summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
         assert len(summary["sentences"]) == load_presets()["medium"].sentences
-        assert httpx.get(f"{base}/favicon.ico").status_code == 200
+        icon = httpx.get(f"{base}/favicon.ico")
+        assert icon.status_code == 200 and "server" not in icon.headers  # no banner naming the server

@@ -3,7 +3,7 @@
 import hashlib
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -29,9 +29,17 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _utc(value: datetime) -> datetime:
+    # SQLite keeps no offset: every time is stored, and given back, in UTC ("Z", RFC 3339); a time without an
+    # offset is taken to be UTC already.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 # Every text field a client sends is one of these.
 WellFormed = Annotated[str, AfterValidator(_well_formed)]
 NonBlank = Annotated[WellFormed, AfterValidator(_not_blank)]
+# Every timestamp in or out.
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class NewArticle(BaseModel):
@@ -41,7 +49,7 @@ class NewArticle(BaseModel):
     title: NonBlank = Field(max_length=1000)
     text: NonBlank
     url: WellFormed | None = Field(None, max_length=2000)
-    published_at: datetime | None = None
+    published_at: UtcDateTime | None = None
     source: WellFormed | None = Field(None, max_length=200)
 
 

@@ -41,7 +41,6 @@ _SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
     ),
-    "X-Content-Type-Options": "nosniff",
 }
 
 router = APIRouter(include_in_schema=False)
