@@ -1,4 +1,4 @@
-"""What a reader stumbles on in a summary: openers that lean on a sentence left out, page furniture, captions,
+"""What a reader stumbles on in a summary: openers that lean on what came before, page furniture, captions,
 fragments. The rules are data (prompts/readability.toml); summaries avoid what they flag, ingest drops
 furniture lines, and `precis eval summaries` counts them for every system."""
 
@@ -34,7 +34,7 @@ class ReadabilityRules:
         return len(sentence.split()) < self.min_words
 
     def summary_material(self, sentence: str) -> bool:
-        """Can stand in a summary at all (leaning openers are allowed, with the sentence before them)."""
+        """Can stand in a summary at all (a leaning opener can, just not as the summary's first sentence)."""
         return not self.has_marker(sentence) and not self.is_fragment(sentence)
 
     def without_furniture_lines(self, text: str) -> str:
