@@ -168,11 +168,11 @@ def bench_http(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as directory:
         url = _archive_database(Path(directory), "http.db", 50)
         run_batch(make_session_factory(make_engine(url)), _load_models(), BatchPlan(presets=["medium"]), False)
-        with running_server(url, args.workers) as base, httpx.Client(base_url=base) as client:
+        with running_server(url, args.workers) as server, httpx.Client(base_url=server.url) as client:
             paths = [f"/v1/articles/{article_id}/summary" for article_id in range(1, 51)]
             assert client.get(paths[0]).json()["cached"] is True
             latencies = [timed_ms(client.get, paths[i % len(paths)]) for i in range(args.requests)]
-            throughput = _wrk_requests_per_second(f"{base}{paths[0]}", args.seconds, args.connections)
+            throughput = _wrk_requests_per_second(f"{server.url}{paths[0]}", args.seconds, args.connections)
     return {
         "workers": args.workers,
         "cached_summary_ms_p50": round(percentile(latencies, 0.5), 2),

@@ -38,18 +38,18 @@ def take_screenshots(output: Path) -> list[Path]:
     paths = [output / "reader-summary.png", output / "reader-answer.png"]
     with (
         tempfile.TemporaryDirectory() as database_dir,
-        running_server(f"sqlite:///{Path(database_dir) / 'precis.db'}") as base_url,
+        running_server(f"sqlite:///{Path(database_dir) / 'precis.db'}") as server,
         sync_playwright() as playwright,
     ):
         for name in ("related/tram_bridge", "related/bridge_cost"):
-            store_article(base_url, name, source="Brackwater Gazette", published_at="2026-11-20T08:00:00Z")
+            store_article(server, name, source="Brackwater Gazette", published_at="2026-11-20T08:00:00Z")
         article_id = store_article(
-            base_url, "harbour_bridge", source="Brackwater Gazette", published_at="2026-11-24T18:00:00Z"
+            server, "harbour_bridge", source="Brackwater Gazette", published_at="2026-11-24T18:00:00Z"
         )
         browser = launch_chromium(playwright)
         # Reduced motion: the page scrolls to a highlight at once instead of smoothly, so the shot is steady.
         page = browser.new_page(viewport={"width": 1280, "height": 860}, reduced_motion="reduce")
-        page.goto(f"{base_url}/articles/{article_id}")
+        page.goto(f"{server.url}/articles/{article_id}")
         _summarise_and_highlight(page)
         # A pointer left over a button would show it hovered.
         page.mouse.move(0, 0)

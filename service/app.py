@@ -5,12 +5,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models
 from service.api import answers, articles, docs, health, related, summaries
+from service.body_limit import BodyLimit
 from service.errors import install_error_handlers
+from service.http_methods import HttpMethods
+from service.ingest.extraction_worker import ExtractionWorker
+from service.model_gate import ModelGate
 from service.model_loading import load_models
+from service.rate_limits import RateLimits
+from service.request_context import RequestContext
 from service.security_headers import SecurityHeaders
 from service.settings import Settings, get_settings
 from service.store.database import make_engine, make_session_factory
@@ -25,14 +32,18 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, settings.database_connect_timeout)
         app.state.sessions = make_session_factory(engine)
+        app.state.extractor = ExtractionWorker(
+            settings.extraction_timeout_seconds, settings.extraction_memory_mib, settings.model_queue
+        )
         # Loaded before the first request is accepted: a misconfigured model fails the start, loudly.
         if models is None:
             log.info("loading models; the port opens when they are ready")
         app.state.models = models or load_models(settings)
         log.info("precis ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
+        app.state.extractor.close()
         engine.dispose()
 
     app = FastAPI(
@@ -47,8 +58,24 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     )
     app.state.settings = settings
     app.state.models = None
+    app.state.gate = ModelGate(settings.model_slots, settings.model_queue)
+    app.state.rate_limits = RateLimits(settings.rate_limit)
     install_error_handlers(app)
+    # Added innermost first: a request meets RequestContext, SecurityHeaders, CORS, BodyLimit, HttpMethods, then
+    # the routes; so a 413 or a preflight also carries its request id and security headers.
+    app.add_middleware(HttpMethods)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
     for module in (articles, summaries, answers, related, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)

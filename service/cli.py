@@ -18,10 +18,13 @@ from models.squad import DEFAULT_SQUAD_FILE
 from service.errors import PrecisError, describe_validation_errors
 from service.logs import configure_logging, logging_config
 from service.settings import Settings, get_settings
+from service.store.database import StoreUnavailable, make_engine, make_session_factory
 
 HTML_SUFFIXES = {".html", ".htm"}
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from models.registry import Models
     from service.ingest.load import IngestReport
     from service.ingest.sources import Record
@@ -83,6 +86,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # Before the models load, which takes seconds: a busy port should fail at once.
     if not _port_is_free(host, port):
         raise PrecisError(f"port {port} on {host} is in use (another precis serve?); choose another with --port.")
+    # The migrations, once, before any worker starts: an unreachable database is one sentence here, and the
+    # workers find the schema at head.
+    make_engine(settings.database_url, settings.database_connect_timeout).dispose()
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -94,6 +100,48 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         # No "server: uvicorn" banner: it tells an attacker which server's bugs to try.
         server_header=False,
     )
+
+
+def _session(settings: Settings) -> "Session":
+    return make_session_factory(make_engine(settings.database_url, settings.database_connect_timeout))()
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> None:
+    from service.store.keys import KeyNameTaken, create_key, list_keys, revoke_key
+
+    with _session(settings) as session:
+        if args.keys_command == "create":
+            try:
+                row, key = create_key(session, args.name)
+            except KeyNameTaken as error:
+                raise PrecisError(str(error)) from None
+            # The key alone on stdout, for scripts; the advice on stderr.
+            print(key)
+            print(f"API key {row.name!r} created; it is shown only this once.", file=sys.stderr)
+        elif args.keys_command == "list":
+            for row in list_keys(session):
+                state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
+                print(f"{row.name}\tprecis_{row.prefix}_…\tcreated {row.created_at:%Y-%m-%d %H:%M}\t{state}")
+        elif revoke_key(session, args.name) is None:
+            raise PrecisError(f"no API key named {args.name!r} (see precis keys list).")
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> None:
+    from service.store.articles import delete_article, get_article
+
+    with _session(settings) as session:
+        article = get_article(session, args.id)
+        if article is None:
+            raise PrecisError(f"no article with id {args.id}.")
+        delete_article(session, article)
+
+
+def _key_name(value: str) -> str:
+    from service.store.keys import KEY_NAME
+
+    if not KEY_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError("use letters, digits, '.', '_' and '-' (up to 100, a letter or digit first)")
+    return value
 
 
 def cmd_summarise(args: argparse.Namespace, settings: Settings) -> None:
@@ -127,9 +175,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
 
 def _store(settings: Settings, records: Iterable["Record"]) -> "IngestReport":
     from service.ingest.load import store_records
-    from service.store.database import make_engine, make_session_factory
 
-    with make_session_factory(make_engine(settings.database_url))() as session:
+    with _session(settings) as session:
         report = store_records(session, records, settings.max_text_chars)
     for location, reason in report.skipped:
         print(f"skipped {location}: {reason}", file=sys.stderr)
@@ -161,9 +208,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> None:
         raise PrecisError(f"{path} does not exist.")
     records = tqdm(read_records(path), desc="ingest", unit=" records", disable=None)
     report = _store(settings, records)
-    print(
-        f"added {len(report.added)}, already stored {len(report.already_stored)}, skipped {len(report.skipped)}"
-    )
+    print(f"added {len(report.added)}, already stored {len(report.already_stored)}, skipped {len(report.skipped)}")
     if not report.added and not report.already_stored and not report.skipped:
         raise PrecisError(f"{path} holds no articles (.jsonl, .csv, .json, or .html / .txt pages).")
     if report.skipped:
@@ -186,7 +231,6 @@ def _presets(value: str) -> list[str]:
 
 def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
     from service.batch.local import BatchPlan, run_batch
-    from service.store.database import make_engine, make_session_factory
 
     plan = BatchPlan(presets=args.presets, since=args.since, limit=args.limit, chunk_size=args.chunk_size)
     if args.engine == "ray":
@@ -197,7 +241,8 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
         # The Ray workers load the models; this process only hands out the work.
         report = run_batch_on_ray(settings, plan)
     else:
-        report = run_batch(make_session_factory(make_engine(settings.database_url)), _load_models(settings), plan)
+        sessions = make_session_factory(make_engine(settings.database_url, settings.database_connect_timeout))
+        report = run_batch(sessions, _load_models(settings), plan)
     rate = report.articles / report.seconds if report.seconds else 0.0
     stored = ", ".join(f"{preset} {count}" for preset, count in report.stored.items())
     print(
@@ -257,18 +302,14 @@ def _port(value: str) -> int:
 def _article_file_arguments() -> argparse.ArgumentParser:
     """How summarise, ask and add name an article: the same file reads the same way in each."""
     arguments = argparse.ArgumentParser(add_help=False)
-    arguments.add_argument(
-        "file", help="a text file whose first line is the headline, an .html page, or - for stdin"
-    )
+    arguments.add_argument("file", help="a text file whose first line is the headline, an .html page, or - for stdin")
     arguments.add_argument("--title", help="the headline, if the text file holds only the body (all of it is kept)")
     arguments.add_argument("--html", action="store_true", help="the file (or stdin) is an HTML page")
     return arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="precis", description="Article summaries and answers for a news site."
-    )
+    parser = argparse.ArgumentParser(prog="precis", description="Article summaries and answers for a news site.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     article_file = _article_file_arguments()
 
@@ -281,9 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     summarise = commands.add_parser(
         "summarise", parents=[article_file], help="print the summary of an article file (- for stdin)"
     )
-    summarise.add_argument(
-        "--preset", default="medium", choices=sorted(load_presets()), help="summary length/style"
-    )
+    summarise.add_argument("--preset", default="medium", choices=sorted(load_presets()), help="summary length/style")
     summarise.add_argument("--json", action="store_true", help="print the API's JSON response")
     summarise.set_defaults(handler=cmd_summarise)
 
@@ -301,6 +340,19 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--url")
     add.add_argument("--source")
     add.set_defaults(handler=cmd_add)
+
+    keys = commands.add_parser("keys", help="API keys: the HTTP API stores and deletes articles only with one")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="make a key and print it (shown once; only a hash is kept)")
+    create.add_argument("name", type=_key_name, help="who the key is for, e.g. newsroom-cms")
+    key_commands.add_parser("list", help="the keys, active and revoked (never the keys themselves)")
+    revoke = key_commands.add_parser("revoke", help="stop a key from working (403 from then on)")
+    revoke.add_argument("name", type=_key_name)
+    keys.set_defaults(handler=cmd_keys)
+
+    delete = commands.add_parser("delete", help="delete a stored article with its summaries, answers and vector")
+    delete.add_argument("id", type=int)
+    delete.set_defaults(handler=cmd_delete)
 
     evaluate = commands.add_parser("eval", help="measure summary and answer quality against baselines")
     evaluations = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
@@ -375,7 +427,7 @@ def main(argv: list[str] | None = None) -> None:
             # A service manager's stop (SIGTERM) ends a command as Ctrl-C does: the chunk in flight rolled back.
             signal.signal(signal.SIGTERM, _stop)
         args.handler(args, settings)
-    except (PrecisError, ModelLoadError) as error:
+    except (PrecisError, ModelLoadError, StoreUnavailable) as error:
         sys.exit(f"precis: {getattr(error, 'message', error)}")
     except ValidationError as error:
         sys.exit(f"precis: invalid input: {describe_validation_errors(error.errors())}")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from models.registry import Models
 from service.errors import ArticleNotFound, NotReady
+from service.model_gate import ModelGate
 from service.settings import Settings
 from service.store.articles import get_article
 from service.store.tables import ArticleRow
@@ -29,7 +30,12 @@ def _models(request: Request) -> Models:
     return models
 
 
+def _gate(request: Request) -> ModelGate:
+    return request.app.state.gate
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+GateDep = Annotated[ModelGate, Depends(_gate)]
 SessionDep = Annotated[Session, Depends(_session)]
 ModelsDep = Annotated[Models, Depends(_models)]
 

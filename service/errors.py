@@ -52,6 +52,52 @@ class UnsupportedLanguage(PrecisError):
         self.language = language
 
 
+class MissingKey(PrecisError):
+    status_code = 401
+    code = "missing_key"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class InvalidKey(PrecisError):
+    status_code = 401
+    code = "invalid_key"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class RevokedKey(PrecisError):
+    status_code = 403
+    code = "revoked_key"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"The API key {name!r} has been revoked; ask the operator for a new one.")
+
+
+class RateLimited(PrecisError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, limit: str, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many requests: the limit is {limit}; try again in {retry_after_seconds} s.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+class Overloaded(PrecisError):
+    status_code = 503
+    code = "overloaded"
+
+    def __init__(self, retry_after_seconds: int = 1) -> None:
+        super().__init__(
+            "Precis is busy with other requests; try again shortly (stored summaries and answers are still served).",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 class NotReady(PrecisError):
     status_code = 503
     code = "not_ready"
@@ -60,7 +106,7 @@ class NotReady(PrecisError):
         super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
 
 
-def _error_body(code: str, message: str, details: object = None) -> dict[str, object]:
+def error_body(code: str, message: str, details: object = None) -> dict[str, object]:
     error: dict[str, object] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
@@ -79,7 +125,7 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PrecisError)
     async def precis_error(_: Request, error: PrecisError) -> JSONResponse:
-        return JSONResponse(_error_body(error.code, error.message), error.status_code, headers=error.headers)
+        return JSONResponse(error_body(error.code, error.message), error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -87,9 +133,9 @@ def install_error_handlers(app: FastAPI) -> None:
         code = "malformed_json" if malformed else "invalid_input"
         message = "The request body is not valid JSON." if malformed else describe_validation_errors(error.errors())
         details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
-        return JSONResponse(_error_body(code, message, details), 422)
+        return JSONResponse(error_body(code, message, details), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse(_error_body(code, str(error.detail)), error.status_code, headers=error.headers)
+        return JSONResponse(error_body(code, str(error.detail)), error.status_code, headers=error.headers)

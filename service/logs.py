@@ -5,6 +5,8 @@ import logging
 import logging.config
 from typing import Any
 
+from service.request_context import RequestIdFilter
+
 _STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
@@ -28,16 +30,21 @@ def logging_config(level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
+        # Every line written while a request runs carries its X-Request-ID.
+        "filters": {"request_id": {"()": RequestIdFilter}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["request_id"],
+                "stream": "ext://sys.stderr",
+            }
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         # Alembic narrates every start at INFO; its warnings are what an operator needs. trafilatura warns about
         # each page it cannot read, which ingest already reports, once, as a skipped record.
-        "loggers": {"alembic": {"level": "WARNING"}, "trafilatura": {"level": "ERROR"}} | {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
-        },
+        "loggers": {"alembic": {"level": "WARNING"}, "trafilatura": {"level": "ERROR"}}
+        | {name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
     }
 
 

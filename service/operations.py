@@ -1,21 +1,27 @@
 """What Precis does, as functions the HTTP API and the CLI both call."""
 
+import logging
 import time
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from models.language import detect_language, is_supported
 from models.presets import load_presets
 from models.registry import Models
 from models.results import Summary
-from service.errors import TextTooLong, UnsupportedLanguage
+from service import metrics
+from service.errors import Overloaded, TextTooLong, UnsupportedLanguage
+from service.model_gate import UNLIMITED, ModelAccess
 from service.related import store_vectors
 from service.schemas import AnswerResponse, SummaryResponse, SummarySentenceOut
 from service.settings import Settings
 from service.store import cache
 from service.store.articles import NewArticle, add_article
 from service.store.tables import ArticleRow
+
+log = logging.getLogger(__name__)
 
 # Per-request fields; everything else in a response is determined by the cache key and is stored.
 _NOT_STORED = {"elapsed_ms", "cached", "article_id"}
@@ -27,7 +33,11 @@ def check_length(field: str, value: str, limit: int) -> None:
 
 
 def store_article(
-    session: Session, article: NewArticle, max_text_chars: int, models: Models | None = None
+    session: Session,
+    article: NewArticle,
+    max_text_chars: int,
+    models: Models | None = None,
+    access: ModelAccess = UNLIMITED,
 ) -> tuple[ArticleRow, bool]:
     """The one way an article is stored (the API, `precis add` and `precis ingest`): returns the row and
     whether it is new. With `models`, its related-articles vector is stored at once, while the text is at hand;
@@ -35,7 +45,14 @@ def store_article(
     check_length("text", article.text, max_text_chars)
     row, created = add_article(session, article, detect_language(article.text))
     if models is not None:
-        store_vectors(session, models, [row])
+        # The article is committed: from here on, nothing may turn its 201 into an error. A vector that cannot
+        # be made now (models busy, store locked by a batch) is made later, as for articles from `precis add`.
+        try:
+            with access.admit("vectors"):
+                store_vectors(session, models, [row])
+        except (Overloaded, OperationalError) as error:
+            session.rollback()
+            log.warning("article stored without its vector; it is added later", extra={"error": str(error)})
     return row, created
 
 
@@ -52,12 +69,18 @@ def readable_language(text: str) -> str | None:
 
 
 def summarise_text(
-    models: Models, settings: Settings, text: str, title: str | None, preset_name: str
+    models: Models,
+    settings: Settings,
+    text: str,
+    title: str | None,
+    preset_name: str,
+    access: ModelAccess = UNLIMITED,
 ) -> SummaryResponse:
     check_length("text", text, settings.max_text_chars)
     started = time.perf_counter()
     language = readable_language(text)
-    summary = models.summariser.summarise(text, title, load_presets()[preset_name])
+    with access.admit("summary"):
+        summary = models.summariser.summarise(text, title, load_presets()[preset_name])
     return summary_response(summary, language, _elapsed_ms(started))
 
 
@@ -78,14 +101,20 @@ def stored_payload(response: SummaryResponse | AnswerResponse) -> dict[str, Any]
 
 
 def summarise_article(
-    session: Session, models: Models, settings: Settings, article: ArticleRow, preset_name: str
+    session: Session,
+    models: Models,
+    settings: Settings,
+    article: ArticleRow,
+    preset_name: str,
+    access: ModelAccess = UNLIMITED,
 ) -> SummaryResponse:
     """The stored summary when there is one; otherwise computes it and stores it."""
     started = time.perf_counter()
     stored = cache.get_summary(session, article.content_hash, models.summariser_id, preset_name)
+    metrics.CACHE.labels(kind="summary", outcome="miss" if stored is None else "hit").inc()
     if stored is not None:
         return SummaryResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
-    summary = summarise_text(models, settings, article.text, article.title, preset_name)
+    summary = summarise_text(models, settings, article.text, article.title, preset_name, access)
     cache.put_summary(
         session,
         article.content_hash,
@@ -96,12 +125,15 @@ def summarise_article(
     return summary.model_copy(update={"article_id": article.id})
 
 
-def answer_question(models: Models, settings: Settings, text: str, question: str) -> AnswerResponse:
+def answer_question(
+    models: Models, settings: Settings, text: str, question: str, access: ModelAccess = UNLIMITED
+) -> AnswerResponse:
     check_length("text", text, settings.max_text_chars)
     check_length("question", question, settings.max_question_chars)
     started = time.perf_counter()
     language = readable_language(text)
-    answer = models.answers.answer(text, question)
+    with access.admit("answer"):
+        answer = models.answers.answer(text, question)
     return AnswerResponse(
         answer=answer.answer,
         start=answer.start,
@@ -118,14 +150,20 @@ def answer_question(models: Models, settings: Settings, text: str, question: str
 
 
 def answer_about_article(
-    session: Session, models: Models, settings: Settings, article: ArticleRow, question: str
+    session: Session,
+    models: Models,
+    settings: Settings,
+    article: ArticleRow,
+    question: str,
+    access: ModelAccess = UNLIMITED,
 ) -> AnswerResponse:
     """The stored answer to this question (up to case and spacing) when there is one; otherwise computes it."""
     check_length("question", question, settings.max_question_chars)
     started = time.perf_counter()
     stored = cache.get_answer(session, article.content_hash, models.answers_id, question)
+    metrics.CACHE.labels(kind="answer", outcome="miss" if stored is None else "hit").inc()
     if stored is not None:
         return AnswerResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
-    answer = answer_question(models, settings, article.text, question)
+    answer = answer_question(models, settings, article.text, question, access)
     cache.put_answer(session, article.content_hash, models.answers_id, question, stored_payload(answer))
     return answer.model_copy(update={"article_id": article.id})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from models.registry import Models
 from models.related import article_vectors, most_similar, vector_model_id
+from service.model_gate import UNLIMITED, ModelAccess
 from service.schemas import RelatedArticle, RelatedArticles
 from service.store import vectors
 from service.store.articles import get_articles
@@ -47,11 +48,19 @@ def store_missing_vectors(session: Session, models: Models, limit: int | None = 
     return stored
 
 
-def related_articles(session: Session, models: Models, article: ArticleRow, limit: int) -> RelatedArticles:
+def related_articles(
+    session: Session, models: Models, article: ArticleRow, limit: int, access: ModelAccess = UNLIMITED
+) -> RelatedArticles:
     """The stored articles closest in meaning to this one, best first."""
-    store_vectors(session, models, [article])
-    store_missing_vectors(session, models, LAZY_FILL_LIMIT)
     model_id = vector_model_id(models.embedder.name)
+    # Only filling in missing vectors needs the models; with them all stored, this is a read that flows even
+    # when the models are busy.
+    if not vectors.has_vector(session, article.content_hash, model_id) or vectors.articles_without_vector(
+        session, model_id, 1
+    ):
+        with access.admit("vectors"):
+            store_vectors(session, models, [article])
+            store_missing_vectors(session, models, LAZY_FILL_LIMIT)
     ids, matrix = vectors.all_vectors(session, model_id)
     own_row = int(np.flatnonzero(ids == article.id)[0])
     scores = {int(ids[row]): score for row, score in most_similar(matrix[own_row], matrix, limit, exclude=own_row)}

@@ -47,9 +47,7 @@ class ArticleSubmission(BaseModel):
 class ArticleCreated(BaseModel):
     id: int
     content_hash: str
-    created: bool = Field(
-        description="False when the same text was stored before; the existing id is returned."
-    )
+    created: bool = Field(description="False when the same text was stored before; the existing id is returned.")
 
 
 class ArticleListItem(BaseModel):
@@ -147,8 +145,10 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
+    status: Literal["ready", "not_ready", "saturated"]
     models: bool
-    store: bool
+    store: bool = Field(description="The store accepts a write (a read-only database file is not ready).")
+    model_queue: int = Field(description="Model-backed requests running or waiting.")
+    model_capacity: int = Field(description="How many may run or wait; beyond it, requests get 503 at once.")
     summariser: str | None = None
     answers: str | None = None

@@ -1,4 +1,4 @@
-"""Headers every response carries, pages and API alike (the reader's pages add their Content-Security-Policy)."""
+"""Headers every response carries, pages and API alike."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -7,6 +7,8 @@ HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     # Links out of an article page tell the other site no more than where the reader came from.
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    # For JSON and errors: nothing in them may run or be framed. The reader's pages and /docs set their own.
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
 
 

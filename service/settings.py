@@ -2,7 +2,8 @@
 
 from functools import cache
 
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.config import Backend, ModelConfig
@@ -31,11 +32,35 @@ class Settings(BaseSettings):
     qa_model: str | None = None
     # "onnx" runs the reader in ONNX Runtime (exported once into the same cache as the embedder); "torch" in torch.
     reader_backend: Backend = "onnx"
+    # Writes (storing, deleting articles) always need a key (`precis keys create NAME`); reads, including the
+    # model-backed summaries and answers the reader page asks for, only when this is true.
+    require_key_for_reads: bool = False
+    # Model-backed requests each key, or each client address without a key, may make (the `limits` notation).
+    rate_limit: str = "120/minute"
+    # Refused with 413 before it is read: the largest page allowed, JSON-escaped, fits.
+    max_body_bytes: int = Field(12_000_000, ge=1)
+    # A page whose story is not out by then is refused (422): the extractor runs in a worker process that is
+    # stopped, so one page cannot hold a core or its memory for long.
+    extraction_timeout_seconds: float = Field(10.0, gt=0)
+    extraction_memory_mib: int = Field(2048, ge=256)
+    # Model-backed requests running at once (None: one per CPU) and waiting beyond those; more get a 503 at once.
+    model_slots: int | None = Field(None, ge=1)
+    model_queue: int = Field(8, ge=0)
+    # Origins whose pages may call the API from a browser; empty means no cross-origin calls (no CORS headers).
+    cors_origins: list[str] = []
+    # Seconds to wait for the database to accept a connection at start-up (PostgreSQL).
+    database_connect_timeout: int = Field(10, ge=1)
     torch_threads: int | None = Field(None, ge=1)
     # `precis batch --engine ray`: an existing cluster ("ray://host:10001" or "auto"); None starts Ray locally.
     ray_address: str | None = None
     # Ray actors for the batch; None means one per CPU in the cluster.
     ray_workers: int | None = Field(None, ge=1)
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        parse(value)  # raises ValueError naming what it could not read
+        return value
 
     def model_config_for_loading(self) -> ModelConfig:
         return ModelConfig(

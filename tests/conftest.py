@@ -6,6 +6,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from models.squad import SHARED_EVAL_DIR
 from service.app import create_app
 from service.cli import main
 from service.settings import Settings, get_settings
+from service.store.keys import create_key
 
 DATA = Path(__file__).parent / "data"
 
@@ -172,7 +174,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield from _throwaway_postgres_database()
 
 
+@contextmanager
+def api_client(settings: Settings, models: Models) -> Iterator[TestClient]:
+    """The API in this process, sending an API key as a client that stores articles does."""
+    with TestClient(create_app(settings, models)) as test_client:
+        with test_client.app.state.sessions() as session:
+            _, key = create_key(session, "tests")
+        test_client.headers["Authorization"] = f"Bearer {key}"
+        yield test_client
+
+
 @pytest.fixture
 def client(settings: Settings, models: Models) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, models)) as test_client:
+    """`api_client` on a new SQLite file; `anonymous` calls the same app without a key."""
+    with api_client(settings, models) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def anonymous(client: TestClient) -> TestClient:
+    """The same app as `client`, called as a reader on a news site does: without a key."""
+    return TestClient(client.app)

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -67,9 +68,20 @@ def wait_until_ready(
     raise TimeoutError(f"precis serve was not ready within {timeout_seconds:.0f} s{_tail(log)}")
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    # An API key made with `precis keys create`, for the writes.
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
 @contextmanager
-def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]:
-    """A real `precis serve` on a free port, until the block ends; yields its base URL. `env`: more PRECIS_*."""
+def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[Server]:
+    """A real `precis serve` on a free port, until the block ends, with an API key. `env`: more PRECIS_*."""
     port = free_port()
     environment = os.environ | {
         "PRECIS_DATABASE_URL": database_url,
@@ -77,14 +89,20 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         # This checkout's code, whatever an installed copy points at.
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     } | env
-    command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    precis = [sys.executable, "-m", "service.cli"]
+    command = [*precis, "serve", "--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory() as workdir, tempfile.TemporaryFile() as log:
         # Run from an empty directory so that no developer's .env changes the settings.
+        created = subprocess.run(
+            [*precis, "keys", "create", f"server-{port}"], cwd=workdir, env=environment, capture_output=True, text=True
+        )
+        if created.returncode:
+            raise RuntimeError(f"precis keys create failed: {created.stderr}")
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_ready(base_url, process, log)
-            yield base_url
+            yield Server(base_url, created.stdout.strip())
         finally:
             process.terminate()
             try:
@@ -94,12 +112,11 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
                 process.wait()
 
 
-def store_article(base_url: str, name: str, **fields: str) -> int:
+def store_article(server: Server, name: str, **fields: str) -> int:
     """Stores tests/data/<name>.txt (headline on the first line) through the API; returns its id."""
     title, _, text = (TEST_DATA / f"{name}.txt").read_text(encoding="utf-8").partition("\n")
-    response = httpx.post(
-        f"{base_url}/v1/articles", json={"title": title.strip(), "text": text.strip(), **fields}, timeout=60
-    )
+    article = {"title": title.strip(), "text": text.strip(), **fields}
+    response = httpx.post(f"{server.url}/v1/articles", json=article, headers=server.auth, timeout=60)
     response.raise_for_status()
     return int(response.json()["id"])
 

@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,14 +19,13 @@ from models.registry import Models, summariser_id, vectors_id
 from models.related import vector_model_id
 from models.sentences import split_sentences
 from scripts.archive_sample import sample_archive
-from service.app import create_app
 from service.batch.local import BatchPlan, run_batch
 from service.settings import Settings
 from service.store.articles import NewArticle, add_article
 from service.store.cache import count_pending
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow, ArticleVectorRow, SummaryRow
-from tests.conftest import SharedData
+from tests.conftest import SharedData, api_client
 
 ARCHIVE_SIZE = 200
 
@@ -113,7 +111,7 @@ def test_rerun_stores_nothing_new_and_the_api_serves_the_stored_summaries(
     assert _summary_counts(archive) == (60, 60)
     with archive() as session:
         first = session.scalars(select(ArticleRow).order_by(ArticleRow.id)).first()
-    with TestClient(create_app(Settings(database_url=database_url), models)) as client:
+    with api_client(Settings(database_url=database_url), models) as client:
         body = client.get(f"/v1/articles/{first.id}/summary", params={"preset": "bullets"}).json()
     assert body["cached"] is True and body["style"] == "bullets" and body["sentences"]
     assert all(first.text[s["start"] : s["end"]] == s["text"] for s in body["sentences"])

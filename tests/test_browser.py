@@ -23,12 +23,14 @@ pytestmark = [
 
 # Summaries take ~0.2 s on an idle machine; shared CI machines can be far slower.
 expect.set_options(timeout=20_000)
+PUBLISHED = "2026-11-24T18:00:00Z"
 
 
 @dataclass(frozen=True)
 class Site:
     url: str
     ids: dict[str, int]
+    auth: dict[str, str]
 
     def article(self, name: str) -> str:
         return f"{self.url}/articles/{self.ids[name]}"
@@ -38,7 +40,7 @@ class Site:
 def site() -> Iterator[Site]:
     with (
         tempfile.TemporaryDirectory() as database_dir,
-        running_server(f"sqlite:///{Path(database_dir) / 'precis.db'}") as url,
+        running_server(f"sqlite:///{Path(database_dir) / 'precis.db'}") as server,
     ):
         names = [
             "football_final",
@@ -49,10 +51,10 @@ def site() -> Iterator[Site]:
             "harbour_bridge",
         ]
         ids = {
-            Path(name).name: store_article(url, name, source="Brackwater Gazette", published_at="2026-11-24T18:00:00Z")
+            Path(name).name: store_article(server, name, source="Brackwater Gazette", published_at=PUBLISHED)
             for name in names
         }
-        yield Site(url, ids)
+        yield Site(server.url, ids, server.auth)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,7 @@ def test_highlights_land_exactly_after_emoji(page: Page, site: Site) -> None:
         "Traders said it had been the busiest night of the year for the market stalls."
     )
     title = "Lantern festival 🏮 fills the square"
-    response = httpx.post(f"{site.url}/v1/articles", json={"title": title, "text": text})
+    response = httpx.post(f"{site.url}/v1/articles", json={"title": title, "text": text}, headers=site.auth)
     page.goto(f"{site.url}/articles/{response.json()['id']}")
     _summarise(page, "Long")
     sentences = page.locator("#summary-result button.sentence")

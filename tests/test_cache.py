@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from models.presets import Preset
 from models.registry import Models
 from models.results import Summary
-from service.app import create_app
 from service.settings import Settings
+from tests.conftest import api_client
 
 
 class CountingSummariser:
@@ -34,7 +34,7 @@ def counting(models: Models, monkeypatch: pytest.MonkeyPatch) -> CountingSummari
 
 @pytest.fixture
 def store_client(database_url: str, models: Models) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=database_url), models)) as client:
+    with api_client(Settings(database_url=database_url), models) as client:
         yield client
 
 

@@ -159,9 +159,11 @@ def test_serve_refuses_a_missing_model_in_one_sentence(precis, monkeypatch: pyte
 
 @pytest.mark.slow
 def test_serve_answers_http_requests(news, tmp_path: Path) -> None:
-    with running_server(f"sqlite:///{tmp_path / 'serve.db'}") as base:
+    with running_server(f"sqlite:///{tmp_path / 'serve.db'}") as server:
+        base = server.url
         article = news["harbour_bridge"]
-        created = httpx.post(f"{base}/v1/articles", json={"title": article.title, "text": article.text}).json()
+        fields = {"title": article.title, "text": article.text}
+        created = httpx.post(f"{base}/v1/articles", json=fields, headers=server.auth).json()
         summary = httpx.get(f"{base}/v1/articles/{created['id']}/summary").json()
         assert len(summary["sentences"]) == load_presets()["medium"].sentences
         icon = httpx.get(f"{base}/favicon.ico")

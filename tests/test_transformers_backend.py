@@ -437,14 +437,12 @@ def test_retriever_then_reader_returns_offsets_into_the_whole_article(models, re
 def test_the_api_serves_the_abstractive_backend(models, summariser: AbstractiveSummariser, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from fastapi.testclient import TestClient
-
-    from service.app import create_app
     from service.settings import Settings
+    from tests.conftest import api_client
 
     abstractive = replace(models, summariser=summariser)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'precis.db'}")
-    with TestClient(create_app(settings, abstractive)) as client:
+    with api_client(settings, abstractive) as client:
         body = client.post("/v1/summaries", json={"text": ARTICLE, "preset": "short"}).json()
     assert body["model"] == "abstractive/bart-tiny" and body["preset"] == "short"
     assert body["sentences"] and all(s["start"] is None and s["end"] is None for s in body["sentences"])

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Query
 
 from service.api import error_responses
+from service.auth import ModelAccessDep
 from service.deps import ArticleDep, ModelsDep, SessionDep
 from service.related import related_articles
 from service.schemas import RelatedArticles
@@ -11,9 +12,13 @@ router = APIRouter(tags=["articles"])
 @router.get(
     "/v1/articles/{article_id}/related",
     response_model=RelatedArticles,
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(401, 403, 404, 422, 429, 503),
 )
 def read_related_articles(
-    article: ArticleDep, models: ModelsDep, session: SessionDep, limit: int = Query(5, ge=1, le=50)
+    access: ModelAccessDep,
+    article: ArticleDep,
+    models: ModelsDep,
+    session: SessionDep,
+    limit: int = Query(5, ge=1, le=50),
 ) -> RelatedArticles:
-    return related_articles(session, models, article, limit)
+    return related_articles(session, models, article, limit, access)

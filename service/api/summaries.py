@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Header, Response, status
 
 from service.api import error_responses
+from service.auth import ModelAccessDep
 from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
 from service.operations import summarise_article, summarise_text
 from service.schemas import DEFAULT_PRESET, PresetName, SummaryRequest, SummaryResponse
@@ -18,10 +19,11 @@ CACHE_CONTROL = "public, max-age=3600"
     response_model=SummaryResponse,
     responses={
         304: {"description": "The client's copy (If-None-Match) is current."},
-        **error_responses(404, 413, 422, 503),
+        **error_responses(401, 403, 404, 413, 422, 429, 503),
     },
 )
 def summarise_stored_article(
+    access: ModelAccessDep,
     article: ArticleDep,
     models: ModelsDep,
     session: SessionDep,
@@ -35,11 +37,11 @@ def summarise_stored_article(
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     response.headers.update(headers)
-    return summarise_article(session, models, settings, article, preset.value)
+    return summarise_article(session, models, settings, article, preset.value, access)
 
 
-@router.post("/v1/summaries", response_model=SummaryResponse, responses=error_responses(413, 422, 503))
+@router.post("/v1/summaries", response_model=SummaryResponse, responses=error_responses(401, 403, 413, 422, 429, 503))
 def summarise_posted_text(
-    request: SummaryRequest, models: ModelsDep, settings: SettingsDep
+    access: ModelAccessDep, request: SummaryRequest, models: ModelsDep, settings: SettingsDep
 ) -> SummaryResponse:
-    return summarise_text(models, settings, request.text, request.title, request.preset.value)
+    return summarise_text(models, settings, request.text, request.title, request.preset.value, access)

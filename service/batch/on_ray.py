@@ -46,8 +46,7 @@ class ChunkSummariser:
 
 
 def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
-    ray.init(address=settings.ray_address, include_dashboard=False, ignore_reinit_error=True,
-             log_to_driver=False)
+    ray.init(address=settings.ray_address, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = True
     # Each actor gets an equal share of the cores instead of every actor's torch claiming all of them.
     cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -66,8 +65,11 @@ def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
             ray.data.from_items([{"id": article_id} for article_id in ids])
             .map_batches(
                 ChunkSummariser,
-                fn_constructor_kwargs={"database_url": settings.database_url, "model_config": actor_config,
-                                       "plan": plan},
+                fn_constructor_kwargs={
+                    "database_url": settings.database_url,
+                    "model_config": actor_config,
+                    "plan": plan,
+                },
                 batch_size=plan.chunk_size,
                 concurrency=workers,
                 num_cpus=cpus / workers,

@@ -121,4 +121,3 @@ def run_answers(args: argparse.Namespace, settings: "Settings") -> None:
 
 def run(args: argparse.Namespace, settings: "Settings") -> None:
     {"summaries": run_summaries, "answers": run_answers}[args.eval_command](args, settings)
-

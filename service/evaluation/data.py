@@ -41,9 +41,7 @@ def load_news(path: Path = NEWS_FILE, limit: int | None = None) -> list[NewsItem
         if not line.strip():
             continue
         row = json.loads(line)
-        items.append(
-            NewsItem(row["id"], row["article"], row["reference"], title_from_url(row.get("url", "")))
-        )
+        items.append(NewsItem(row["id"], row["article"], row["reference"], title_from_url(row.get("url", ""))))
     return items[:limit] if limit else items
 
 

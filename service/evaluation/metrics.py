@@ -31,9 +31,7 @@ def rouge_l(prediction: Sequence[str], reference: Sequence[str]) -> float:
     return _rouge_l_scorer().score("\n".join(reference), "\n".join(prediction))["rougeL"].fmeasure
 
 
-def holds_answer(
-    start: int | None, end: int | None, answers: Sequence[str], answer_starts: Sequence[int]
-) -> bool:
+def holds_answer(start: int | None, end: int | None, answers: Sequence[str], answer_starts: Sequence[int]) -> bool:
     """Whether the returned context [start, end) covers one gold answer span (by character offsets,
     so an answer string that also occurs elsewhere in the text does not count)."""
     if start is None or end is None:

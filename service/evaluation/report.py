@@ -27,9 +27,7 @@ def table(rows: Sequence[Row], columns: Sequence[str], markdown: bool = False) -
     return "\n".join([header, "-" * len(header), *body])
 
 
-def paired_bootstrap(
-    a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0
-) -> dict[str, float]:
+def paired_bootstrap(a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0) -> dict[str, float]:
     """Mean of a - b over the same items with a 95% interval from resampling the items: whether a lead
     in the means is more than the luck of which articles happen to be in the set."""
     differences = [x - y for x, y in zip(a, b, strict=True)]

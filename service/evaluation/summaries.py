@@ -20,8 +20,18 @@ from service.evaluation.metrics import ROUGE_TYPES, rouge_f1
 from service.evaluation.report import Row, paired_bootstrap
 
 COLUMNS = [
-    "system", "rouge1", "rouge2", "rougeL", "rougeLsum", "words", "sentences",
-    "mid-thought", "fragment", "marker", "= lead", "ms/article",
+    "system",
+    "rouge1",
+    "rouge2",
+    "rougeL",
+    "rougeLsum",
+    "words",
+    "sentences",
+    "mid-thought",
+    "fragment",
+    "marker",
+    "= lead",
+    "ms/article",
 ]
 
 # A system: article -> summary sentences, with their offsets in the article (None for generated text).
@@ -94,8 +104,10 @@ class Scores:
 def picker_system(picker: Picker, count: int) -> System:
     def summarise(item: NewsItem) -> list[SummarySentence]:
         sentences = split_sentences(item.article)
-        return [SummarySentence(sentences[i].text, sentences[i].start, sentences[i].end, 1.0)
-                for i in picker(sentences, count)]
+        return [
+            SummarySentence(sentences[i].text, sentences[i].start, sentences[i].end, 1.0)
+            for i in picker(sentences, count)
+        ]
 
     return summarise
 
@@ -150,8 +162,7 @@ def report(items: list[NewsItem], preset: Preset, scores: dict[str, Scores]) -> 
         "reference_words": statistics.mean(len(item.reference.split()) for item in items),
         "systems": [scores[name].row(name) for name in scores],
         "precis_minus_baseline_rougeL": {
-            name: paired_bootstrap(scores[precis].rouge["rougeL"], scores[name].rouge["rougeL"])
-            for name in others
+            name: paired_bootstrap(scores[precis].rouge["rougeL"], scores[name].rouge["rougeL"]) for name in others
         },
         "per_article_rougeL": {
             "ids": [item.id for item in items],

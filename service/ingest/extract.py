@@ -42,8 +42,7 @@ MIN_COVERAGE = 0.9
 # The size guard keeps story containers, which also hold buttons (share, "show more"): F1 is the same for any
 # limit from 300 to 2000 characters, and at 5000 whole stories vanish from five pages.
 _WIDGET_BOXES = lxml.etree.XPath(
-    "//*[self::div or self::section or self::aside]"
-    "[.//button or .//form][string-length(normalize-space()) < 300]"
+    "//*[self::div or self::section or self::aside][.//button or .//form][string-length(normalize-space()) < 300]"
 )
 # Elements whose text is one paragraph; only the innermost count, so a <li><p>…</p></li> is not doubled.
 _PARAGRAPH_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt")

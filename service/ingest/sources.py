@@ -5,7 +5,7 @@ Bad records are reported with their location, not fatal."""
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,10 @@ PAGE_SUFFIXES = {".html", ".htm", ".txt"}
 MIN_EXTRACTED_WORDS = 15
 
 
+# extract_article's signature: the API passes one that runs in a worker process (extraction_worker.py).
+Extractor = Callable[[str, str | None], ExtractedArticle | None]
+
+
 class RecordError(ValueError):
     """A record that cannot become an article; the message says why, for a human. The API answers it with a
     422 (service/api/articles.py), the commands print it: what it means to a user is theirs to say."""
@@ -36,8 +40,8 @@ class Record:
     error: str | None = None
 
 
-def _story_in_html(html: str, url: str | None) -> ExtractedArticle:
-    extracted = extract_article(html, url)
+def _story_in_html(html: str, url: str | None, extract: Extractor = extract_article) -> ExtractedArticle:
+    extracted = extract(html, url)
     if extracted is None or len(extracted.text.split()) < MIN_EXTRACTED_WORDS:
         raise RecordError("no article text could be extracted from the HTML")
     return extracted
@@ -48,13 +52,13 @@ def _without_furniture(text: str) -> str:
     return readability_rules().without_furniture_lines(text)
 
 
-def article_from_submission(submission: ArticleSubmission) -> NewArticle:
+def article_from_submission(submission: ArticleSubmission, extract: Extractor = extract_article) -> NewArticle:
     """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones.
     Either way the text is stored without furniture lines."""
     if submission.html is None:
         fields = submission.model_dump(exclude={"html"})
         return NewArticle.model_validate(fields | {"text": _without_furniture(fields["text"])})
-    extracted = _story_in_html(submission.html, submission.url)
+    extracted = _story_in_html(submission.html, submission.url, extract)
     title = submission.title or extracted.title
     if not title:
         raise RecordError("the page has no title; give one")

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.store.tables import ArticleRow
+from service.store.tables import AnswerRow, ArticleRow, ArticleVectorRow, SummaryRow
 
 
 def _well_formed(value: str) -> str:
@@ -78,6 +78,14 @@ def add_article(session: Session, article: NewArticle, language: str | None = No
 
 def get_article(session: Session, article_id: int) -> ArticleRow | None:
     return session.get(ArticleRow, article_id)
+
+
+def delete_article(session: Session, article: ArticleRow) -> None:
+    """Removes the article with everything computed from its text: summaries, answers and its vector."""
+    for table in (SummaryRow, AnswerRow, ArticleVectorRow):
+        session.execute(delete(table).where(table.content_hash == article.content_hash))
+    session.delete(article)
+    session.commit()
 
 
 def get_articles(session: Session, article_ids: Sequence[int]) -> list[ArticleRow]:

@@ -37,9 +37,7 @@ def get_summary(session: Session, content_hash: str, model: str, preset: str) ->
     )
 
 
-def put_summary(
-    session: Session, content_hash: str, model: str, preset: str, payload: dict[str, Any]
-) -> None:
+def put_summary(session: Session, content_hash: str, model: str, preset: str, payload: dict[str, Any]) -> None:
     _insert_once(session, SummaryRow(content_hash=content_hash, model=model, preset=preset, payload=payload))
 
 
@@ -95,9 +93,7 @@ def get_answer(session: Session, content_hash: str, model: str, question: str) -
     )
 
 
-def put_answer(
-    session: Session, content_hash: str, model: str, question: str, payload: dict[str, Any]
-) -> None:
+def put_answer(session: Session, content_hash: str, model: str, question: str, payload: dict[str, Any]) -> None:
     row = AnswerRow(
         content_hash=content_hash,
         model=model,

@@ -25,12 +25,18 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
-def create_engine_for(url: str) -> Engine:
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or set up; the message is one sentence for the operator."""
+
+
+def create_engine_for(url: str, connect_timeout_seconds: int = 10) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Without a connect timeout, a server that accepts the connection but never answers hangs the start for good.
+    timeout = {"connect_timeout": connect_timeout_seconds}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=timeout)
 
 
 def upgrade_schema(engine: Engine) -> None:
@@ -62,9 +68,16 @@ def _upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def make_engine(url: str) -> Engine:
-    engine = create_engine_for(url)
-    upgrade_schema(engine)
+def make_engine(url: str, connect_timeout_seconds: int = 10) -> Engine:
+    """An engine for `url` with the schema at the newest migration."""
+    engine = create_engine_for(url, connect_timeout_seconds)
+    try:
+        upgrade_schema(engine)
+    except OperationalError as error:
+        engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise StoreUnavailable(f"cannot use the database at {where} ({reason}); check PRECIS_DATABASE_URL.") from None
     return engine
 
 

@@ -70,3 +70,17 @@ class ArticleVectorRow(Base):
     # float32, little-endian: 1.5 KB for MiniLM's 384 dimensions, the same bytes on SQLite and PostgreSQL.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ApiKeyRow(Base):
+    """A client's key. Only its public prefix (to find the row) and a SHA-256 of the whole key are kept: a copy of
+    the database lets no one write."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

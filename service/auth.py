@@ -1,0 +1,74 @@
+"""Who is calling: an API key (`Authorization: Bearer …`) or, without one, the client's address.
+
+Writes always need a valid key; reads only with PRECIS_REQUIRE_KEY_FOR_READS. A key that is presented is checked
+on every route, so a client with a mistyped key hears about it instead of being served anonymously."""
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.deps import SessionDep, SettingsDep
+from service.errors import InvalidKey, MissingKey, RevokedKey
+from service.model_gate import ModelAccess
+from service.rate_limits import RateLimits
+from service.store.keys import find_key
+
+# auto_error=False: the 401 is Precis's own, in the one error shape.
+_bearer = HTTPBearer(auto_error=False, description="A key made with `precis keys create NAME`.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    key_name: str | None
+    address: str
+
+    @property
+    def identity(self) -> str:
+        """Whom rate limits count against: the key when there is one, otherwise the address."""
+        return f"key:{self.key_name}" if self.key_name else f"address:{self.address}"
+
+
+def _caller(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Caller:
+    address = request.client.host if request.client else "unknown"
+    if credentials is None:
+        if "authorization" in request.headers:
+            raise InvalidKey("The Authorization header must read 'Bearer <key>'.")
+        return Caller(key_name=None, address=address)
+    row = find_key(session, credentials.credentials)
+    if row is None:
+        raise InvalidKey("This API key is not one Precis issued.")
+    if row.revoked_at is not None:
+        raise RevokedKey(row.name)
+    return Caller(key_name=row.name, address=address)
+
+
+def _writer(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+    if caller.key_name is None:
+        raise MissingKey("Storing or deleting articles needs an API key: send 'Authorization: Bearer <key>'.")
+    return caller
+
+
+def _reader(caller: Annotated[Caller, Depends(_caller)], settings: SettingsDep) -> Caller:
+    if settings.require_key_for_reads and caller.key_name is None:
+        raise MissingKey("This server needs an API key for every request: send 'Authorization: Bearer <key>'.")
+    return caller
+
+
+WriterDep = Annotated[Caller, Depends(_writer)]
+ReaderDep = Annotated[Caller, Depends(_reader)]
+
+
+def _model_access(request: Request, caller: ReaderDep) -> ModelAccess:
+    rate_limits: RateLimits = request.app.state.rate_limits
+    return ModelAccess(request.app.state.gate, partial(rate_limits.check, caller.identity))
+
+
+# For routes that may run a model: a reader, whose model runs count against their rate limit, through the gate.
+ModelAccessDep = Annotated[ModelAccess, Depends(_model_access)]

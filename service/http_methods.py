@@ -1,0 +1,49 @@
+"""HEAD and OPTIONS for every route, which FastAPI leaves to 405.
+
+HEAD is answered as the GET it stands for, without the body (headers, ETag and status alike). OPTIONS, when it
+is not a CORS preflight (answered by the CORS middleware in front), lists the path's methods in `Allow`."""
+
+import json
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import error_body
+
+
+class HttpMethods:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in {"HEAD", "OPTIONS"}:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await self._options(scope, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+    async def _options(self, scope: Scope, send: Send) -> None:
+        methods: set[str] = set()
+        for route in scope["app"].router.routes:
+            match, _ = route.matches({**scope, "method": "GET"})
+            if match != Match.NONE:
+                methods |= getattr(route, "methods", None) or {"GET"}
+        if not methods:
+            body = json.dumps(error_body("not_found", "Not Found")).encode()
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if "GET" in methods:
+            methods.add("HEAD")
+        allow = ", ".join(sorted(methods | {"OPTIONS"})).encode()
+        await send({"type": "http.response.start", "status": 204, "headers": [(b"allow", allow)]})
+        await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,73 @@
+"""Back-pressure: a bounded queue in front of the models (sized to the cores) or the HTML extractor.
+
+A request that needs the models either gets a place (running, or waiting behind at most `queue` others) or is
+refused at once with 503 and Retry-After; queueing for a minute helps no one, and a load balancer can send the
+refused request elsewhere. Stored results never pass through the gate, so they keep flowing while it is full."""
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from service import metrics
+from service.errors import Overloaded
+
+
+class ModelGate:
+    def __init__(self, slots: int | None, queue: int, name: str = "models") -> None:
+        self.name = name
+        self.slots = slots or os.cpu_count() or 1
+        self.capacity = self.slots + queue
+        self._running = threading.BoundedSemaphore(self.slots)
+        self._lock = threading.Lock()
+        self._admitted = 0
+
+    @property
+    def admitted(self) -> int:
+        """Requests running or waiting."""
+        return self._admitted
+
+    @property
+    def saturated(self) -> bool:
+        return self._admitted >= self.capacity
+
+    @contextmanager
+    def admit(self, kind: str) -> Iterator[None]:
+        """Runs the block when a slot is free; raises Overloaded at once when the queue is full."""
+        with self._lock:
+            if self._admitted >= self.capacity:
+                metrics.REJECTED.labels(reason=f"{self.name}_busy").inc()
+                raise Overloaded()
+            self._admitted += 1
+            metrics.QUEUE.labels(gate=self.name).set(self._admitted)
+        try:
+            with self._running:
+                started = time.perf_counter()
+                try:
+                    yield
+                finally:
+                    metrics.WORK_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
+        finally:
+            with self._lock:
+                self._admitted -= 1
+                metrics.QUEUE.labels(gate=self.name).set(self._admitted)
+
+
+@dataclass(frozen=True)
+class ModelAccess:
+    """One request's way to the models: its caller's rate limit first, then the gate."""
+
+    gate: ModelGate
+    count_against_limit: Callable[[], None] = lambda: None
+
+    @contextmanager
+    def admit(self, kind: str) -> Iterator[None]:
+        self.count_against_limit()
+        with self.gate.admit(kind):
+            yield
+
+
+# For the commands, which serve one person: no limit, no queue.
+UNLIMITED = ModelAccess(ModelGate(slots=1 << 30, queue=0, name="unlimited"))
