@@ -5,10 +5,20 @@ is not a CORS preflight (answered by the CORS middleware in front), lists the pa
 
 import json
 
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import error_body
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _serves(routes: list[BaseRoute], scope: Scope) -> bool:
+    """Whether a route takes this method on this path (static files, mounted, take only GET)."""
+    for route in routes:
+        if route.matches(scope)[0] == Match.FULL:
+            return not isinstance(route, Mount) or scope["method"] == "GET"
+    return False
 
 
 class HttpMethods:
@@ -31,11 +41,7 @@ class HttpMethods:
         await self.app({**scope, "method": "GET"}, receive, without_body)
 
     async def _options(self, scope: Scope, send: Send) -> None:
-        methods: set[str] = set()
-        for route in scope["app"].router.routes:
-            match, _ = route.matches({**scope, "method": "GET"})
-            if match != Match.NONE:
-                methods |= getattr(route, "methods", None) or {"GET"}
+        methods = {method for method in _METHODS if _serves(scope["app"].router.routes, {**scope, "method": method})}
         if not methods:
             body = json.dumps(error_body("not_found", "Not Found")).encode()
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]

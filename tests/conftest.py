@@ -179,7 +179,7 @@ def api_client(settings: Settings, models: Models) -> Iterator[TestClient]:
     """The API in this process, sending an API key as a client that stores articles does."""
     with TestClient(create_app(settings, models)) as test_client:
         with test_client.app.state.sessions() as session:
-            _, key = create_key(session, "tests")
+            _, key = create_key(session, f"tests-{uuid.uuid4().hex[:8]}")
         test_client.headers["Authorization"] = f"Bearer {key}"
         yield test_client
 

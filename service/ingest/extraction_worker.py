@@ -10,11 +10,12 @@ import logging
 import multiprocessing
 import resource
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 
 from pebble import ProcessPool
 from pebble.common import ProcessExpired
 
-from service.errors import UnreadableArticle
+from service.errors import Overloaded, UnreadableArticle
 from service.ingest.extract import ExtractedArticle, extract_article
 from service.model_gate import ModelGate
 
@@ -32,15 +33,19 @@ def _cap_memory(limit_bytes: int) -> None:
 class ExtractionWorker:
     def __init__(self, timeout_seconds: float, memory_mib: int, queue: int) -> None:
         self.timeout_seconds = timeout_seconds
+        self.memory_bytes = memory_mib * 1024 * 1024
+        self._pool = self._new_pool()
+        self.gate = ModelGate(slots=1, queue=queue, name="extraction")
+
+    def _new_pool(self) -> ProcessPool:
         # spawn, not fork: a fork of the server would share its loaded models and threads for nothing.
-        self._pool = ProcessPool(
+        return ProcessPool(
             max_workers=1,
             max_tasks=RECYCLE_AFTER,
             initializer=_cap_memory,
-            initargs=(memory_mib * 1024 * 1024,),
+            initargs=(self.memory_bytes,),
             context=multiprocessing.get_context("spawn"),
         )
-        self.gate = ModelGate(slots=1, queue=queue, name="extraction")
 
     def extract(self, html: str, url: str | None) -> ExtractedArticle | None:
         with self.gate.admit("extraction"):
@@ -51,6 +56,11 @@ class ExtractionWorker:
                 raise UnreadableArticle(
                     f"The page could not be read within {self.timeout_seconds:g} s; send the article's text instead."
                 ) from None
+            except BrokenProcessPool as error:
+                # The worker could not even start (the system out of processes or memory): a fresh pool next time.
+                log.error("the extraction worker failed to start", extra={"error": repr(error)})
+                self._pool = self._new_pool()
+                raise Overloaded() from None
             except (MemoryError, ProcessExpired) as error:
                 log.warning("a page exhausted the extraction worker", extra={"error": repr(error)})
                 raise UnreadableArticle("The page is too large to read; send the article's text instead.") from None
