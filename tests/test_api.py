@@ -214,3 +214,9 @@ def test_every_response_carries_the_security_headers(client: TestClient, path: s
     headers = client.get(path).headers
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_a_text_of_page_furniture_only_is_refused(client: TestClient) -> None:
+    response = client.post("/v1/articles", json={"title": "Teasers", "text": "Advertisement\nREAD MORE: Other story"})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("text: holds only page furniture")

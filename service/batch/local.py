@@ -1,8 +1,9 @@
 """The archive pre-summariser behind `precis batch`: every stored article gets its summaries before readers ask.
 
 Exactly-once, resumable: work is done in chunks, each in one transaction that claims its articles
-(`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent workers never take the same article; SQLite
-has one writer at a time anyway), computes their summaries and stores them. A chunk is stored whole or not at
+(`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent workers never take the same article; on SQLite
+the database's single write lock is taken only to store, never while a model runs, so the server beside it keeps
+writing), computes their summaries and stores them. A chunk is stored whole or not at
 all, so a run killed at any moment loses nothing that was committed and the next run starts with what is
 still missing. The unique key on (content hash, model, preset) stops a second copy whatever happens.
 """
@@ -69,21 +70,26 @@ def summarise_chunk(
     """Claims up to `size` pending articles, summarises and stores them in one transaction.
 
     Returns the number of articles claimed and the summaries stored per preset."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: take the database's write lock before reading what is pending, so a
-        # second worker waits for this chunk to commit instead of computing the same articles.
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    sqlite = session.get_bind().dialect.name == "sqlite"
     query = cache.pending_articles(models.summariser_id, presets, since)
     if only_ids is not None:
         query = query.where(ArticleRow.id.in_(only_ids))
-    rows = session.scalars(query.limit(size).with_for_update(skip_locked=True, of=ArticleRow)).all()
+    # PostgreSQL: row locks claim the chunk, so concurrent workers never take the same article, while the
+    # server goes on writing everything else. SQLite has only the one lock for the whole database: it is taken
+    # after the models have run, just to store, so that a server beside the batch never waits on a model.
+    if not sqlite:
+        query = query.with_for_update(skip_locked=True, of=ArticleRow)
+    rows = session.scalars(query.limit(size)).all()
     if not rows:
         session.rollback()
         return 0, {}
-    done = cache.stored_keys(session, [row.content_hash for row in rows], models.summariser_id, presets)
     started = time.perf_counter()
     summaries = summarise_rows(models, rows, presets)
     elapsed_ms = round((time.perf_counter() - started) * 1000 / len(rows), 2)
+    if sqlite:
+        # Two SQLite workers may have computed the same article; whichever stores second stores nothing.
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    done = cache.stored_keys(session, [row.content_hash for row in rows], models.summariser_id, presets)
     new = [
         (row.content_hash, preset, stored_payload(summary_response(summary, row.language, elapsed_ms)))
         for row, by_preset in zip(rows, summaries, strict=True)

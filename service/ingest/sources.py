@@ -52,19 +52,26 @@ def _without_furniture(text: str) -> str:
     return readability_rules().without_furniture_lines(text)
 
 
+def _story_text(text: str) -> str:
+    story = _without_furniture(text)
+    if not story.strip():
+        raise RecordError('text: holds only page furniture ("READ MORE", "Advertisement" …), no story')
+    return story
+
+
 def article_from_submission(submission: ArticleSubmission, extract: Extractor = extract_article) -> NewArticle:
     """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones.
     Either way the text is stored without furniture lines."""
     if submission.html is None:
         fields = submission.model_dump(exclude={"html"})
-        return NewArticle.model_validate(fields | {"text": _without_furniture(fields["text"])})
+        return NewArticle.model_validate(fields | {"text": _story_text(fields["text"])})
     extracted = _story_in_html(submission.html, submission.url, extract)
     title = submission.title or extracted.title
     if not title:
         raise RecordError("the page has no title; give one")
     return NewArticle(
         title=title,
-        text=_without_furniture(extracted.text),
+        text=_story_text(extracted.text),
         url=submission.url,
         published_at=submission.published_at or extracted.published_at,
         source=submission.source or extracted.source,
