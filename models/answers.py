@@ -7,6 +7,7 @@ on, and returns the best span across them, unless the null answer beats every sp
 threshold: then the article does not say.
 """
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -71,6 +72,9 @@ class AnswerFinder:
             for rank, (span, ctx) in enumerate(zip(spans, contexts, strict=True))
             if span is not None
         )
+        if not math.isfinite(margin):
+            # The reader found no span it could read at all (a text of control characters, say).
+            return Answer.none(0.0, self.name)
         if margin < self.reader.threshold or start >= end:
             return Answer.none(round(margin, 4), self.name)
         # The sentences the span lies in: what a reader is shown around the answer.

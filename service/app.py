@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models
 from service.api import answers, articles, docs, health, related, summaries
+from service.auth import document_keys_required_for_reads
 from service.body_limit import BodyLimit
 from service.errors import install_error_handlers
 from service.http_methods import HttpMethods
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     for module in (articles, summaries, answers, related, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)
+    if settings.require_key_for_reads:
+        document_keys_required_for_reads(app)
     app.mount("/static/docs", StaticFiles(directory=docs.SWAGGER_UI_DIR), name="docs-assets")
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

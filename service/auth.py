@@ -5,9 +5,9 @@ on every route, so a client with a mistyped key hears about it instead of being 
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.deps import SessionDep, SettingsDep
@@ -15,6 +15,9 @@ from service.errors import InvalidKey, MissingKey, RevokedKey
 from service.model_gate import ModelAccess
 from service.rate_limits import RateLimits
 from service.store.keys import find_key
+
+# For the read routes' OpenAPI entries: a key, or none (FastAPI appends this to the route's security list).
+OPEN_TO_READERS: dict[str, object] = {"security": [{}]}
 
 # auto_error=False: the 401 is Precis's own, in the one error shape.
 _bearer = HTTPBearer(auto_error=False, description="A key made with `precis keys create NAME`.")
@@ -59,6 +62,21 @@ def _reader(caller: Annotated[Caller, Depends(_caller)], settings: SettingsDep) 
     if settings.require_key_for_reads and caller.key_name is None:
         raise MissingKey("This server needs an API key for every request: send 'Authorization: Bearer <key>'.")
     return caller
+
+
+def document_keys_required_for_reads(app: FastAPI) -> None:
+    """With PRECIS_REQUIRE_KEY_FOR_READS, the spec says so too: no read route is open without a key."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = build()
+        for operations in spec["paths"].values():
+            for operation in operations.values():
+                if "security" in operation:
+                    operation["security"] = [scheme for scheme in operation["security"] if scheme]
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 WriterDep = Annotated[Caller, Depends(_writer)]

@@ -137,5 +137,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # FastAPI's only 400: a body it could not read at all (not UTF-8, say). A body that is not JSON is
+            # a 422 already; one status for both.
+            return JSONResponse(error_body("malformed_json", "The request body is not valid UTF-8 JSON."), 422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), error.status_code, headers=error.headers)

@@ -28,6 +28,16 @@ class ArticleSubmission(BaseModel):
 
     Metadata given here wins over what is found in the page."""
 
+    # The rule the validator below enforces, stated in the OpenAPI spec for clients and their generators.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["title", "text"], "not": {"required": ["html"]}},
+                {"required": ["html"], "not": {"required": ["text"]}},
+            ]
+        }
+    )
+
     title: NonBlank | None = Field(None, max_length=1000)
     text: NonBlank | None = None
     html: NonBlank | None = None

@@ -220,3 +220,9 @@ def test_a_text_of_page_furniture_only_is_refused(client: TestClient) -> None:
     response = client.post("/v1/articles", json={"title": "Teasers", "text": "Advertisement\nREAD MORE: Other story"})
     assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("text: holds only page furniture")
+
+
+def test_a_text_the_reader_cannot_read_gets_a_no_answer_with_a_numeric_score(client: TestClient) -> None:
+    # Found by schemathesis: a lone control character left the reader no span, and the score went out as null.
+    body = client.post("/v1/answers", json={"text": "\u0091", "question": "What?"}).json()
+    assert body["answer"] is None and body["reason"] == "no_answer" and body["score"] == 0.0

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from service.api import error_responses
-from service.auth import ModelAccessDep
+from service.auth import OPEN_TO_READERS, ModelAccessDep
 from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
 from service.operations import answer_about_article, answer_question
 from service.schemas import AnswerResponse, QuestionRequest, TextQuestionRequest
@@ -13,6 +13,7 @@ router = APIRouter(tags=["answers"])
     "/v1/articles/{article_id}/answers",
     response_model=AnswerResponse,
     responses=error_responses(401, 403, 404, 413, 422, 429, 503),
+    openapi_extra=OPEN_TO_READERS,
 )
 def answer_about_stored_article(
     access: ModelAccessDep,
@@ -25,7 +26,12 @@ def answer_about_stored_article(
     return answer_about_article(session, models, settings, article, request.question, access)
 
 
-@router.post("/v1/answers", response_model=AnswerResponse, responses=error_responses(401, 403, 413, 422, 429, 503))
+@router.post(
+    "/v1/answers",
+    response_model=AnswerResponse,
+    responses=error_responses(401, 403, 413, 422, 429, 503),
+    openapi_extra=OPEN_TO_READERS,
+)
 def answer_about_posted_text(
     access: ModelAccessDep, request: TextQuestionRequest, models: ModelsDep, settings: SettingsDep
 ) -> AnswerResponse:

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Query, Request, Response, status
 
 from service.api import error_responses
-from service.auth import ReaderDep, WriterDep
+from service.auth import OPEN_TO_READERS, ReaderDep, WriterDep
 from service.deps import ArticleDep, GateDep, ModelsDep, SessionDep, SettingsDep
 from service.errors import UnreadableArticle
 from service.ingest.sources import RecordError, article_from_submission
@@ -44,7 +44,7 @@ def create_article(
     return ArticleCreated(id=row.id, content_hash=row.content_hash, created=created)
 
 
-@router.get("", response_model=ArticlePage, responses=error_responses(401, 403, 422))
+@router.get("", response_model=ArticlePage, responses=error_responses(401, 403, 422), openapi_extra=OPEN_TO_READERS)
 def read_articles(
     _: ReaderDep,
     session: SessionDep,
@@ -59,7 +59,12 @@ def read_articles(
     )
 
 
-@router.get("/{article_id}", response_model=ArticleOut, responses=error_responses(401, 403, 404, 422))
+@router.get(
+    "/{article_id}",
+    response_model=ArticleOut,
+    responses=error_responses(401, 403, 404, 422),
+    openapi_extra=OPEN_TO_READERS,
+)
 def read_article(_: ReaderDep, article: ArticleDep) -> ArticleOut:
     return ArticleOut.model_validate(article)
 

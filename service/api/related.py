@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Query
 
 from service.api import error_responses
-from service.auth import ModelAccessDep
+from service.auth import OPEN_TO_READERS, ModelAccessDep
 from service.deps import ArticleDep, ModelsDep, SessionDep
 from service.related import related_articles
 from service.schemas import RelatedArticles
@@ -13,6 +13,7 @@ router = APIRouter(tags=["articles"])
     "/v1/articles/{article_id}/related",
     response_model=RelatedArticles,
     responses=error_responses(401, 403, 404, 422, 429, 503),
+    openapi_extra=OPEN_TO_READERS,
 )
 def read_related_articles(
     access: ModelAccessDep,

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Header, Response, status
 
 from service.api import error_responses
-from service.auth import ModelAccessDep
+from service.auth import OPEN_TO_READERS, ModelAccessDep
 from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
 from service.operations import summarise_article, summarise_text
 from service.schemas import DEFAULT_PRESET, PresetName, SummaryRequest, SummaryResponse
@@ -21,6 +21,7 @@ CACHE_CONTROL = "public, max-age=3600"
         304: {"description": "The client's copy (If-None-Match) is current."},
         **error_responses(401, 403, 404, 413, 422, 429, 503),
     },
+    openapi_extra=OPEN_TO_READERS,
 )
 def summarise_stored_article(
     access: ModelAccessDep,
@@ -40,7 +41,12 @@ def summarise_stored_article(
     return summarise_article(session, models, settings, article, preset.value, access)
 
 
-@router.post("/v1/summaries", response_model=SummaryResponse, responses=error_responses(401, 403, 413, 422, 429, 503))
+@router.post(
+    "/v1/summaries",
+    response_model=SummaryResponse,
+    responses=error_responses(401, 403, 413, 422, 429, 503),
+    openapi_extra=OPEN_TO_READERS,
+)
 def summarise_posted_text(
     access: ModelAccessDep, request: SummaryRequest, models: ModelsDep, settings: SettingsDep
 ) -> SummaryResponse:

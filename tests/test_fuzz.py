@@ -1,0 +1,49 @@
+"""Schemathesis against a real `precis serve`: thousands of generated requests, valid and hostile, from the
+OpenAPI spec alone. Every response must be a documented status in the documented shape, and none a 5xx."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.server import running_server
+
+# Bounded for CI: examples per operation and a time budget for the whole run.
+MAX_EXAMPLES = 30
+MAX_SECONDS = 150
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "ignored_auth",
+    ]
+)
+
+
+@pytest.mark.slow
+def test_the_running_server_keeps_its_openapi_contract(tmp_path: Path) -> None:
+    # Generated texts arrive by the thousand: no rate limit here, the rate limit has its own tests.
+    with running_server(f"sqlite:///{tmp_path / 'fuzz.db'}", PRECIS_RATE_LIMIT="1000000/minute") as server:
+        run = subprocess.run(
+            [
+                sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json",
+                "--header", f"Authorization: Bearer {server.key}",
+                "--checks", CHECKS,
+                "--phases", "examples,coverage,fuzzing",
+                "--max-examples", str(MAX_EXAMPLES),
+                "--max-time", str(MAX_SECONDS),
+                "--workers", "2",
+                "--seed", "1",
+                "--no-color",
+            ],
+            capture_output=True, text=True, timeout=MAX_SECONDS + 300,
+        )
+    assert run.returncode == 0, run.stdout[-6000:]
