@@ -226,3 +226,13 @@ def test_a_text_the_reader_cannot_read_gets_a_no_answer_with_a_numeric_score(cli
     # Found by schemathesis: a lone control character left the reader no span, and the score went out as null.
     body = client.post("/v1/answers", json={"text": "\u0091", "question": "What?"}).json()
     assert body["answer"] is None and body["reason"] == "no_answer" and body["score"] == 0.0
+
+
+@pytest.mark.parametrize("when", [1732471200, 3.2e-99])
+def test_a_number_is_not_a_publication_time(client: TestClient, when: float) -> None:
+    # Found by schemathesis: pydantic read a number as seconds since 1970, where the spec says RFC 3339 text.
+    response = client.post("/v1/articles", json={"title": "A title", "text": "Some text here.", "published_at": when})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "published_at: must be a date and time as RFC 3339 text, e.g. 2026-11-24T18:00:00Z"
+    )

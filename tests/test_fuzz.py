@@ -11,7 +11,7 @@ from tests.server import running_server
 
 # Bounded for CI: examples per operation and a time budget for the whole run.
 MAX_EXAMPLES = 30
-MAX_SECONDS = 150
+MAX_SECONDS = 90
 CHECKS = ",".join(
     [
         "not_a_server_error",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,6 +29,14 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _text_or_datetime(value: object) -> object:
+    # pydantic would read a number as seconds since 1970; the contract says RFC 3339 text, and a number is far
+    # more often a mistake (a year, milliseconds) than a timestamp.
+    if isinstance(value, int | float):
+        raise ValueError("must be a date and time as RFC 3339 text, e.g. 2026-11-24T18:00:00Z")
+    return value
+
+
 def _utc(value: datetime) -> datetime:
     # SQLite keeps no offset: every time is stored, and given back, in UTC ("Z", RFC 3339); a time without an
     # offset is taken to be UTC already.
@@ -40,7 +48,7 @@ WellFormed = Annotated[str, AfterValidator(_well_formed)]
 # The pattern documents the rule in the OpenAPI spec; the validator enforces it with a plainer message.
 NonBlank = Annotated[WellFormed, AfterValidator(_not_blank), Field(json_schema_extra={"pattern": r"\S"})]
 # Every timestamp in or out.
-UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+UtcDateTime = Annotated[datetime, BeforeValidator(_text_or_datetime), AfterValidator(_utc)]
 
 
 class NewArticle(BaseModel):
