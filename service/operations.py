@@ -78,8 +78,9 @@ def summarise_text(
 ) -> SummaryResponse:
     check_length("text", text, settings.max_text_chars)
     started = time.perf_counter()
-    language = readable_language(text)
+    # Admitted before any work on the text: a refusal costs nothing.
     with access.admit("summary"):
+        language = readable_language(text)
         summary = models.summariser.summarise(text, title, load_presets()[preset_name])
     return summary_response(summary, language, _elapsed_ms(started))
 
@@ -131,8 +132,8 @@ def answer_question(
     check_length("text", text, settings.max_text_chars)
     check_length("question", question, settings.max_question_chars)
     started = time.perf_counter()
-    language = readable_language(text)
     with access.admit("answer"):
+        language = readable_language(text)
         answer = models.answers.answer(text, question)
     return AnswerResponse(
         answer=answer.answer,

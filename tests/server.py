@@ -73,6 +73,7 @@ class Server:
     url: str
     # An API key made with `precis keys create`, for the writes.
     key: str
+    pid: int
 
     @property
     def auth(self) -> dict[str, str]:
@@ -102,7 +103,7 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_ready(base_url, process, log)
-            yield Server(base_url, created.stdout.strip())
+            yield Server(base_url, created.stdout.strip(), process.pid)
         finally:
             process.terminate()
             try:

@@ -22,6 +22,10 @@ from service.model_gate import ModelGate
 log = logging.getLogger(__name__)
 
 RECYCLE_AFTER = 50
+# A page this long gets a process of its own, ended when it is done: its memory goes back to the system at once
+# instead of staying with the worker until it is recycled. Such pages are rare and take seconds anyway; starting a
+# process adds about one.
+LARGE_PAGE_CHARS = 500_000
 
 
 def _cap_memory(limit_bytes: int) -> None:
@@ -34,14 +38,14 @@ class ExtractionWorker:
     def __init__(self, timeout_seconds: float, memory_mib: int, queue: int) -> None:
         self.timeout_seconds = timeout_seconds
         self.memory_bytes = memory_mib * 1024 * 1024
-        self._pool = self._new_pool()
+        self._pool = self._new_pool(RECYCLE_AFTER)
         self.gate = ModelGate(slots=1, queue=queue, name="extraction")
 
-    def _new_pool(self) -> ProcessPool:
+    def _new_pool(self, max_tasks: int) -> ProcessPool:
         # spawn, not fork: a fork of the server would share its loaded models and threads for nothing.
         return ProcessPool(
             max_workers=1,
-            max_tasks=RECYCLE_AFTER,
+            max_tasks=max_tasks,
             initializer=_cap_memory,
             initargs=(self.memory_bytes,),
             context=multiprocessing.get_context("spawn"),
@@ -49,7 +53,9 @@ class ExtractionWorker:
 
     def extract(self, html: str, url: str | None) -> ExtractedArticle | None:
         with self.gate.admit("extraction"):
-            future = self._pool.schedule(extract_article, args=(html, url), timeout=self.timeout_seconds)
+            large = len(html) > LARGE_PAGE_CHARS
+            pool = self._new_pool(1) if large else self._pool
+            future = pool.schedule(extract_article, args=(html, url), timeout=self.timeout_seconds)
             try:
                 return future.result()
             except FutureTimeout:
@@ -59,11 +65,16 @@ class ExtractionWorker:
             except BrokenProcessPool as error:
                 # The worker could not even start (the system out of processes or memory): a fresh pool next time.
                 log.error("the extraction worker failed to start", extra={"error": repr(error)})
-                self._pool = self._new_pool()
+                if not large:
+                    self._pool = self._new_pool(RECYCLE_AFTER)
                 raise Overloaded() from None
             except (MemoryError, ProcessExpired) as error:
                 log.warning("a page exhausted the extraction worker", extra={"error": repr(error)})
                 raise UnreadableArticle("The page is too large to read; send the article's text instead.") from None
+            finally:
+                if large:
+                    pool.stop()
+                    pool.join()
 
     def close(self) -> None:
         self._pool.stop()
