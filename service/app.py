@@ -12,6 +12,7 @@ from models.registry import Models
 from service.api import answers, articles, docs, health, related, summaries
 from service.auth import document_keys_required_for_reads
 from service.body_limit import BodyLimit
+from service.early_refusal import RefuseWhenSaturated
 from service.errors import install_error_handlers
 from service.http_methods import HttpMethods
 from service.ingest.extraction_worker import ExtractionWorker
@@ -59,12 +60,13 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     )
     app.state.settings = settings
     app.state.models = None
-    app.state.gate = ModelGate(settings.model_slots, settings.model_queue)
+    app.state.gate = ModelGate(settings.model_slots, settings.model_queue, max_chars=settings.model_queue_chars)
     app.state.rate_limits = RateLimits(settings.rate_limit)
     install_error_handlers(app)
-    # Added innermost first: a request meets RequestContext, SecurityHeaders, CORS, BodyLimit, HttpMethods, then
-    # the routes; so a 413 or a preflight also carries its request id and security headers.
+    # Added innermost first: a request meets RequestContext, SecurityHeaders, CORS, BodyLimit, RefuseWhenSaturated,
+    # HttpMethods, then the routes; so a 413, a 503 or a preflight also carries its request id and security headers.
     app.add_middleware(HttpMethods)
+    app.add_middleware(RefuseWhenSaturated)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -2,7 +2,10 @@
 
 A request that needs the models either gets a place (running, or waiting behind at most `queue` others) or is
 refused at once with 503 and Retry-After; queueing for a minute helps no one, and a load balancer can send the
-refused request elsewhere. Stored results never pass through the gate, so they keep flowing while it is full."""
+refused request elsewhere. Stored results never pass through the gate, so they keep flowing while it is full.
+
+Model time grows with the text, so the queue is bounded in characters too: a 200 000-character summary costs
+what some fifty 600-word ones do, and eight of them queued would keep the last waiting for seconds."""
 
 import os
 import threading
@@ -16,13 +19,15 @@ from service.errors import Overloaded
 
 
 class ModelGate:
-    def __init__(self, slots: int | None, queue: int, name: str = "models") -> None:
+    def __init__(self, slots: int | None, queue: int, name: str = "models", max_chars: int | None = None) -> None:
         self.name = name
         self.slots = slots or os.cpu_count() or 1
         self.capacity = self.slots + queue
+        self.max_chars = max_chars
         self._running = threading.BoundedSemaphore(self.slots)
         self._lock = threading.Lock()
         self._admitted = 0
+        self._chars = 0
 
     @property
     def admitted(self) -> int:
@@ -31,16 +36,24 @@ class ModelGate:
 
     @property
     def saturated(self) -> bool:
-        return self._admitted >= self.capacity
+        return self._admitted >= self.capacity or (self.max_chars is not None and self._chars >= self.max_chars)
+
+    def has_room(self, chars: int) -> bool:
+        """Whether a text of `chars` characters would be admitted now."""
+        if self._admitted >= self.capacity:
+            return False
+        # An empty queue takes any one request, however long: the text limit, not the gate, bounds its size.
+        return self.max_chars is None or self._admitted == 0 or self._chars + chars <= self.max_chars
 
     @contextmanager
-    def admit(self, kind: str) -> Iterator[None]:
+    def admit(self, kind: str, chars: int = 0) -> Iterator[None]:
         """Runs the block when a slot is free; raises Overloaded at once when the queue is full."""
         with self._lock:
-            if self._admitted >= self.capacity:
+            if not self.has_room(chars):
                 metrics.REJECTED.labels(reason=f"{self.name}_busy").inc()
                 raise Overloaded()
             self._admitted += 1
+            self._chars += chars
             metrics.QUEUE.labels(gate=self.name).set(self._admitted)
         try:
             with self._running:
@@ -52,6 +65,7 @@ class ModelGate:
         finally:
             with self._lock:
                 self._admitted -= 1
+                self._chars -= chars
                 metrics.QUEUE.labels(gate=self.name).set(self._admitted)
 
 
@@ -63,9 +77,9 @@ class ModelAccess:
     count_against_limit: Callable[[], None] = lambda: None
 
     @contextmanager
-    def admit(self, kind: str) -> Iterator[None]:
+    def admit(self, kind: str, chars: int = 0) -> Iterator[None]:
         self.count_against_limit()
-        with self.gate.admit(kind):
+        with self.gate.admit(kind, chars):
             yield
 
 

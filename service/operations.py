@@ -79,7 +79,7 @@ def summarise_text(
     check_length("text", text, settings.max_text_chars)
     started = time.perf_counter()
     # Admitted before any work on the text: a refusal costs nothing.
-    with access.admit("summary"):
+    with access.admit("summary", len(text)):
         language = readable_language(text)
         summary = models.summariser.summarise(text, title, load_presets()[preset_name])
     return summary_response(summary, language, _elapsed_ms(started))
@@ -132,7 +132,7 @@ def answer_question(
     check_length("text", text, settings.max_text_chars)
     check_length("question", question, settings.max_question_chars)
     started = time.perf_counter()
-    with access.admit("answer"):
+    with access.admit("answer", len(text)):
         language = readable_language(text)
         answer = models.answers.answer(text, question)
     return AnswerResponse(

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Model-backed requests running at once (None: one per CPU) and waiting beyond those; more get a 503 at once.
     model_slots: int | None = Field(None, ge=1)
     model_queue: int = Field(8, ge=0)
+    # ... and at most this many characters of text among them (about two seconds of model work on two cores).
+    model_queue_chars: int = Field(500_000, ge=1)
     # Origins whose pages may call the API from a browser; empty means no cross-origin calls (no CORS headers).
     cors_origins: list[str] = []
     # Seconds to wait for the database to accept a connection at start-up (PostgreSQL).
