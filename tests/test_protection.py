@@ -188,3 +188,15 @@ def test_a_database_that_never_answers_fails_the_start_in_one_sentence(precis, m
 def test_a_bad_rate_limit_setting_is_refused(limit: str) -> None:
     with pytest.raises(ValueError):
         Settings(rate_limit=limit)
+
+
+def test_the_queue_is_bounded_in_characters_and_refuses_before_reading(settings, models, news) -> None:
+    with configured(settings, models, model_queue_chars=5000) as client:
+        with client.app.state.gate.admit("another request", 4000):  # a long text is being summarised
+            short = client.post("/v1/summaries", json={"text": news["football_final"].text[:800]})
+            assert short.status_code == 200
+            long = client.post("/v1/summaries", json={"text": news["harbour_bridge"].text})
+            assert long.status_code == 503 and long.json()["error"]["code"] == "overloaded"
+            # Refused from its declared size, unread: the connection is not kept for the rest of the body.
+            assert long.headers["connection"] == "close" and long.headers["retry-after"] == "1"
+        assert client.post("/v1/summaries", json={"text": news["harbour_bridge"].text}).status_code == 200
