@@ -7,12 +7,13 @@ on, and returns the best span across them, unless the null answer beats every sp
 threshold: then the article does not say.
 """
 
+import importlib.util
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from rank_bm25 import BM25Okapi
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from models.embedder import Embedder
 from models.presets import load_ranking
@@ -21,6 +22,24 @@ from models.results import Answer
 from models.sentences import Sentence, split_sentences
 
 _WORD = re.compile(r"\w+")
+
+
+def _english_stop_words() -> frozenset[str]:
+    """spaCy's English stop words, read from its stop_words.py alone. Importing that module the usual way runs the
+    spacy package first, which loads thinc and torch (seconds and hundreds of MiB) for a list of words; the file
+    itself is plain data."""
+    package = importlib.util.find_spec("spacy")  # locates the package without importing it
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("spacy is not installed")
+    path = Path(package.submodule_search_locations[0]) / "lang" / "en" / "stop_words.py"
+    spec = importlib.util.spec_from_file_location("precis_english_stop_words", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+STOP_WORDS = _english_stop_words()
 
 
 def content_words(text: str) -> list[str]:

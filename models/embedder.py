@@ -1,26 +1,28 @@
 """Sentence embeddings from all-MiniLM-L6-v2: texts -> L2-normalised vectors.
 
 Two backends compute the same vectors (cosine > 0.9999): "onnx" runs a graph exported once from the torch model
-(models/onnx_export.py) in ONNX Runtime with fused attention, about 2.4x faster than torch on the 2-core CPU
-(≈ 450 vs 190 news sentences/s) and far less hurt when other processes load the cores; "torch" runs the
-transformers model. "onnx" falls back to "torch" (with one warning) when onnxruntime is missing or the export
-fails.
+(models/onnx_export.py, in a child process: models/onnx_cache.py) in ONNX Runtime with fused attention, about 2.4x
+faster than torch on the 2-core CPU (≈ 450 vs 190 news sentences/s) and far less hurt when other processes load the
+cores; "torch" runs the transformers model. "onnx" falls back to "torch" (with one warning) when onnxruntime is
+missing or the export fails. Texts are tokenised by the `tokenizers` library from the model's tokenizer.json
+(models/tokenization.py), so the "onnx" backend never imports torch or transformers.
 """
 
+import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import get_args
 
 import numpy as np
-import torch
-from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from models.config import Backend
+from models import onnx_cache
+from models.config import Backend, cpu_threads
 from models.errors import ModelLoadError
-from models.onnx_export import PooledEncoder
+from models.tokenization import TextTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class Embedder:
         batch_size: int = 8,
         backend: Backend = "onnx",
         onnx_cache_dir: Path | str | None = None,
+        threads: int | None = None,
     ) -> None:
         self.path = Path(path) if path else bundled_minilm_path()
         if not (self.path / "config.json").is_file():
@@ -67,25 +70,26 @@ class Embedder:
         if backend not in BACKENDS:
             raise ModelLoadError(f"PRECIS_EMBEDDER_BACKEND: unknown backend {backend!r} (expected onnx or torch).")
         started = time.perf_counter()
-        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        self.tokenizer = TextTokenizer.from_directory(self.path)
         self.batch_size = batch_size
         self.name = embedder_name(path)
-        self.dimension = int(AutoConfig.from_pretrained(self.path).hidden_size)
-        self.model: torch.nn.Module | None = None
+        self.dimension = int(json.loads((self.path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.session = None  # an onnxruntime.InferenceSession with the "onnx" backend
         self.onnx_path: Path | None = None
-        # Same thread budget as torch (PRECIS_TORCH_THREADS sets both).
-        self.threads = max(1, torch.get_num_threads())
+        # Same thread budget as torch's (PRECIS_TORCH_THREADS sets both).
+        self.threads = cpu_threads(threads)
         self._pool: ThreadPoolExecutor | None = None
+        self._forward: Callable[[np.ndarray, np.ndarray], np.ndarray]
         if backend == "onnx":
             try:
                 self.session, self.onnx_path = self._open_onnx(onnx_cache_dir)
+                session = self.session
+                self._forward = lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             except Exception as error:  # any failure of the optional fast path leaves the torch one
                 _warn_once("ONNX embedder unavailable, using torch (slower)", error)
                 backend = "torch"
         if backend == "torch":
-            # The same module the ONNX graph is exported from: one definition of pooling and normalisation.
-            self.model = PooledEncoder(AutoModel.from_pretrained(self.path)).eval()
+            self._forward = _torch_forward(self.path)
         elif self.threads > 1:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="embedder")
         self.backend: Backend = backend
@@ -97,9 +101,7 @@ class Embedder:
     def _open_onnx(self, cache_dir: Path | str | None):  # type: ignore[no-untyped-def]
         import onnxruntime
 
-        from models.onnx_export import ensure_onnx
-
-        graph = ensure_onnx(self.path, self.name, cache_dir)
+        graph = onnx_cache.ensure_onnx(self.path, self.name, cache_dir)
         options = onnxruntime.SessionOptions()
         # One thread per run: batches run side by side instead (see embed), which measured faster than
         # splitting each batch's operators across threads (bulk 321 vs 305 sentences/s on 2 cores).
@@ -114,14 +116,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Tokenised once; batches of similar token counts keep padding (wasted work) small.
-        encoded = self.tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=MAX_TOKENS,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
-        ids = encoded["input_ids"]
+        ids = self.tokenizer.ids(list(texts), MAX_TOKENS)
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         size = self.batch_size
         if self._pool is not None:
@@ -131,7 +126,7 @@ class Embedder:
             size = math.ceil(len(texts) / (self.threads * rounds))
         batches = [order[first : first + size] for first in range(0, len(order), size)]
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        pad = self.tokenizer.pad_token_id or 0
+        pad = self.tokenizer.pad_token_id
 
         def run(batch: list[int]) -> None:
             width = max(len(ids[i]) for i in batch)
@@ -151,10 +146,21 @@ class Embedder:
                 run(batch)
         return vectors
 
-    def _forward(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Unit vectors for one right-padded batch."""
-        if self.session is not None:
-            return self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
-        assert self.model is not None
+
+def _torch_forward(path: Path) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Unit vectors of right-padded batches from the transformers model, on torch."""
+    import torch
+    from transformers import AutoModel
+
+    from models.hub import quiet_transformers
+    from models.onnx_export import PooledEncoder
+
+    quiet_transformers()
+    # The same module the ONNX graph is exported from: one definition of pooling and normalisation.
+    model = PooledEncoder(AutoModel.from_pretrained(path)).eval()
+
+    def forward(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return self.model(torch.from_numpy(input_ids), torch.from_numpy(mask)).numpy()
+            return model(torch.from_numpy(input_ids), torch.from_numpy(mask)).numpy()
+
+    return forward

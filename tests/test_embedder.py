@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import onnx_export
+from models import onnx_cache
 from models.embedder import Embedder
 from models.errors import ModelLoadError
 from models.sentences import split_sentences
@@ -83,9 +83,9 @@ def test_export_is_cached_and_reused(default, cache_dir) -> None:
 
 def test_falls_back_to_torch_when_export_fails(monkeypatch, caplog, tmp_path) -> None:
     def broken(*args: object) -> Path:
-        raise onnx_export.ExportError("simulated")
+        raise onnx_cache.ExportError("simulated")
 
-    monkeypatch.setattr(onnx_export, "ensure_onnx", broken)
+    monkeypatch.setattr(onnx_cache, "ensure_onnx", broken)
     monkeypatch.setattr("models.embedder._warned", set())
     with caplog.at_level(logging.WARNING, logger="models.embedder"):
         first = Embedder(onnx_cache_dir=tmp_path)
