@@ -70,6 +70,15 @@ def wait_until_ready(
 @contextmanager
 def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]:
     """A real `precis serve` on a free port, until the block ends; yields its base URL. `env`: more PRECIS_*."""
+    with server_process(database_url, workers, **env) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def server_process(
+    database_url: str, workers: int = 1, **env: str
+) -> Iterator[tuple[str, "subprocess.Popen[bytes]"]]:
+    """As running_server, yielding the process too (the benchmark reads its memory). `env` may set any variable."""
     port = free_port()
     environment = os.environ | {
         "PRECIS_DATABASE_URL": database_url,
@@ -84,7 +93,7 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_ready(base_url, process, log)
-            yield base_url
+            yield base_url, process
         finally:
             process.terminate()
             try:
