@@ -5,23 +5,47 @@ Retrieval scores runs of sentences over the whole article, so a long article is 
 reader (models/reader.py) reads the best few passages, each widened to a paragraph-sized context as it was trained
 on, and returns the best span across them, unless the null answer beats every span by the reader's fitted
 threshold: then the article does not say.
+
+What retrieval needs of a text whatever the question (its sentences, word counts, the BM25 index of its passages) is
+built once per text and kept in a small LRU cache (text_index), so a second question about the same article costs
+only the question: its BM25 scores and the reader.
 """
 
+import importlib.util
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 from rank_bm25 import BM25Okapi
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from models.embedder import Embedder
 from models.presets import load_ranking
 from models.reader import QAReader
 from models.results import Answer
-from models.sentences import Sentence, split_sentences
+from models.sentences import split_sentences
 
 _WORD = re.compile(r"\w+")
+
+
+def _english_stop_words() -> frozenset[str]:
+    """spaCy's English stop words, read from its stop_words.py alone. Importing that module the usual way runs the
+    spacy package first, which loads thinc and torch (seconds and hundreds of MiB) for a list of words; the file
+    itself is plain data."""
+    package = importlib.util.find_spec("spacy")  # locates the package without importing it
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("spacy is not installed")
+    path = Path(package.submodule_search_locations[0]) / "lang" / "en" / "stop_words.py"
+    spec = importlib.util.spec_from_file_location("precis_english_stop_words", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+STOP_WORDS = _english_stop_words()
 
 
 def content_words(text: str) -> list[str]:
@@ -48,6 +72,47 @@ class Passage:
     score: float
 
 
+# Texts whose index is kept. A 20,000-word article's index is a few MiB; news articles' are far smaller.
+INDEXED_TEXTS = 16
+
+
+class TextIndex:
+    """A text's sentences, its candidate passages (runs of up to `window` sentences) and their BM25 index."""
+
+    def __init__(self, text: str, window: int) -> None:
+        self.sentences = split_sentences(text)
+        self.words = len(text.split())
+        self.sentence_words = [len(s.text.split()) for s in self.sentences]
+        count = len(self.sentences)
+        self.spans = [(i, j) for i in range(count) for j in range(i, min(i + window, count))]
+
+    @cached_property
+    def bm25(self) -> BM25Okapi:
+        """BM25 over the content words of each passage (built on first use: a short text is read whole, unranked)."""
+        documents = [
+            content_words(" ".join(s.text for s in self.sentences[i : j + 1])) or ["\0"] for i, j in self.spans
+        ]
+        return BM25Okapi(documents)
+
+    def lexical_match(self, question: str) -> np.ndarray:
+        """BM25 of each passage, scaled so that 1.0 means every question word occurs once."""
+        terms = content_words(question)
+        if not terms:
+            return np.zeros(len(self.spans))
+        raw = self.bm25.get_scores(terms)
+        # A question word the article never uses is as rare as a word can be: it counts fully against it.
+        rarest = float(np.log((len(self.spans) + 0.5) / 0.5))
+        full_match = sum(max(self.bm25.idf.get(term, rarest), 0.0) for term in terms)
+        return np.clip(raw / full_match, 0.0, 1.0) if full_match > 0 else np.zeros(len(self.spans))
+
+
+@lru_cache(maxsize=INDEXED_TEXTS)
+def text_index(text: str, window: int) -> TextIndex:
+    """The index of `text`, built once while it stays among the last INDEXED_TEXTS texts asked about (the cache
+    finds it by the text's hash, then equality: a stored article or the same text sent again)."""
+    return TextIndex(text, window)
+
+
 class AnswerFinder:
     def __init__(self, embedder: Embedder, reader: QAReader) -> None:
         self.embedder = embedder
@@ -57,12 +122,16 @@ class AnswerFinder:
         retrieval = "bm25" if self.weights["w_semantic"] == 0 else f"{embedder.name}+bm25"
         self.name = f"answers/{retrieval}+{reader.name}"
 
+    def index(self, text: str) -> TextIndex:
+        return text_index(text, int(self.weights["window"]))
+
     def answer(self, text: str, question: str) -> Answer:
         """The answer span, or Answer.none when the reader finds none in the text."""
-        sentences = split_sentences(text)
+        index = self.index(text)
+        sentences = index.sentences
         if not sentences:
             return Answer.none(0.0, self.name)
-        contexts = self.reading_contexts(text, sentences, question)
+        contexts = self.reading_contexts(index, question)
         spans = self.reader.read(question, [text[start:end] for start, end in contexts])
         later = self.weights["later_context_margin"]
         # Contexts come best passage first. Margins are not comparable across contexts, so a later one must beat the
@@ -90,27 +159,29 @@ class AnswerFinder:
             model=self.name,
         )
 
-    def reading_contexts(self, text: str, sentences: list[Sentence], question: str) -> list[tuple[int, int]]:
+    def reading_contexts(self, index: TextIndex, question: str) -> list[tuple[int, int]]:
         """(start, end) of the texts the reader reads: the whole text when it is paragraph-sized, otherwise the
         best passages, each widened with its neighbours to a paragraph, without reading a sentence twice."""
-        if len(text.split()) <= int(self.weights["whole_text_words"]):
+        sentences = index.sentences
+        if index.words <= int(self.weights["whole_text_words"]):
             return [(sentences[0].start, sentences[-1].end)]
         words = int(self.weights["context_words"])
         contexts: list[tuple[int, int]] = []
         taken: set[int] = set()
-        for passage in self.rank_passages(sentences, question):
+        for passage in self.rank_passages(index, question):
             if len(contexts) == int(self.weights["contexts"]):
                 break
             if taken.intersection(range(passage.first, passage.last + 1)):
                 continue
-            first, last = widen(sentences, passage.first, passage.last, words, taken)
+            first, last = widen(index.sentence_words, passage.first, passage.last, words, taken)
             taken.update(range(first, last + 1))
             contexts.append((sentences[first].start, sentences[last].end))
         return contexts
 
-    def rank_passages(self, sentences: list[Sentence], question: str) -> list[Passage]:
+    def rank_passages(self, index: TextIndex, question: str) -> list[Passage]:
         """Runs of up to `window` sentences, best first, scored by meaning and word overlap."""
-        spans, semantic, lexical = self.passage_features(sentences, question)
+        sentences = index.sentences
+        spans, semantic, lexical = self.passage_features(index, question)
         extra = np.array([j - i for i, j in spans])
         scores = passage_scores(semantic, lexical, extra, self.weights["w_semantic"], self.weights["w_lexical"])
         order = np.argsort(-scores, kind="stable")
@@ -122,13 +193,12 @@ class AnswerFinder:
         ]
 
     def passage_features(
-        self, sentences: list[Sentence], question: str
+        self, index: TextIndex, question: str
     ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
         """The candidate passages (first, last sentence) with their MiniLM cosine to the question and their
         scaled BM25 match: the two parts of a passage's score (kept apart so that they can be weighed)."""
-        window = int(self.weights["window"])
-        spans = [(i, j) for i in range(len(sentences)) for j in range(i, min(i + window, len(sentences)))]
-        lexical = self._lexical_match([sentences[i : j + 1] for i, j in spans], question)
+        sentences, spans = index.sentences, index.spans
+        lexical = index.lexical_match(question)
         if self.weights["w_semantic"] == 0:  # word overlap alone: nothing to embed
             return spans, np.zeros(len(spans)), lexical
         # Embedding is the expensive step: embed only the sentences that share the most words
@@ -152,35 +222,17 @@ class AnswerFinder:
         ranked = sorted(range(len(single)), key=lambda i: single[i], reverse=True)
         return set(ranked[:size]) if size > 0 else set(ranked)
 
-    @staticmethod
-    def _lexical_match(passages: list[list[Sentence]], question: str) -> np.ndarray:
-        """BM25 of each passage, scaled so that 1.0 means every question word occurs once."""
-        documents = [content_words(" ".join(s.text for s in passage)) or ["\0"] for passage in passages]
-        terms = content_words(question)
-        if not terms:
-            return np.zeros(len(passages))
-        bm25 = BM25Okapi(documents)
-        raw = bm25.get_scores(terms)
-        # A question word the article never uses is as rare as a word can be: it counts fully against it.
-        rarest = float(np.log((len(documents) + 0.5) / 0.5))
-        full_match = sum(max(bm25.idf.get(term, rarest), 0.0) for term in terms)
-        return np.clip(raw / full_match, 0.0, 1.0) if full_match > 0 else np.zeros(len(passages))
 
-
-def widen(sentences: list[Sentence], first: int, last: int, words: int, taken: set[int]) -> tuple[int, int]:
-    """Adds neighbouring sentences, one before then one after, until the run holds about `words` words; a
-    sentence already read for another passage is not added again."""
-
-    def size(i: int) -> int:
-        return len(sentences[i].text.split())
-
-    total = sum(size(i) for i in range(first, last + 1))
+def widen(sizes: list[int], first: int, last: int, words: int, taken: set[int]) -> tuple[int, int]:
+    """Adds neighbouring sentences (of `sizes` words each), one before then one after, until the run holds about
+    `words` words; a sentence already read for another passage is not added again."""
+    total = sum(sizes[first : last + 1])
     while total < words:
         grown = False
         for candidate in (first - 1, last + 1):
-            if 0 <= candidate < len(sentences) and candidate not in taken and total + size(candidate) <= 2 * words:
+            if 0 <= candidate < len(sizes) and candidate not in taken and total + sizes[candidate] <= 2 * words:
                 first, last = min(first, candidate), max(last, candidate)
-                total += size(candidate)
+                total += sizes[candidate]
                 grown = True
         if not grown:
             break

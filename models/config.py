@@ -1,3 +1,4 @@
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,3 +16,12 @@ class ModelConfig:
     qa_model: str | None = None
     reader_backend: Backend = "onnx"
     torch_threads: int | None = None
+
+
+def cpu_threads(requested: int | None = None) -> int:
+    """Threads per process for the models: `requested` (PRECIS_TORCH_THREADS) when set, else one per CPU this
+    process may run on (what torch itself chose on this machine), found without importing torch."""
+    if requested:
+        return requested
+    # sched_getaffinity honours a CPU set the process was confined to; it is missing on macOS.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -11,7 +11,6 @@ from models.embedder import Embedder
 from models.errors import ModelLoadError
 from models.presets import load_ranking
 from models.results import Answer
-from models.sentences import split_sentences
 
 _CURRENCY_SIGNS = "£$€¥"
 
@@ -79,10 +78,10 @@ class EntityAnswerFinder(AnswerFinder):
         self.name = f"answers/{embedder.name}+bm25+{ner.meta.get('name', 'ner')}"
 
     def answer(self, text: str, question: str) -> Answer:
-        sentences = split_sentences(text)
-        if not sentences:
+        index = self.index(text)
+        if not index.sentences:
             return Answer.none(0.0, self.name)
-        passages = self.rank_passages(sentences, question)
+        passages = self.rank_passages(index, question)
         if passages[0].score < self.weights["no_answer_threshold"]:
             return Answer.none(round(passages[0].score, 4), self.name)
         return self._narrow_to_entity(text, question, passages)

@@ -1,13 +1,19 @@
-"""Loads a tokenizer and model from a local directory or the local Hugging Face cache, never the network."""
+"""Loads a tokenizer and model from a local directory or the local Hugging Face cache, never the network.
+
+transformers (and with it torch) is imported only when such a model is loaded: the default models run on ONNX
+Runtime, and the serving process never imports it.
+"""
 
 import logging
 import time
 from pathlib import Path
-
-from huggingface_hub import try_to_load_from_cache
-from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from models.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +40,25 @@ def check_available(setting: str, name_or_path: str) -> None:
         )
 
 
+def quiet_transformers() -> ModuleType:
+    """transformers, without the progress bars it draws on stderr while loading weights (they would garble the
+    JSON log lines)."""
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    return transformers
+
+
 def load_pretrained(
     setting: str, name_or_path: str, model_class: type
-) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+) -> tuple["PreTrainedTokenizerBase", "PreTrainedModel"]:
     """Tokenizer and model in eval mode; ModelLoadError, naming `setting`, when they cannot be loaded."""
     check_available(setting, name_or_path)
+    transformers = quiet_transformers()
     started = time.perf_counter()
     try:
         # local_files_only: even a cached id must never reach for the network, which hangs on retries here.
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
         model = model_class.from_pretrained(name_or_path, local_files_only=True).eval()
     except (OSError, ValueError) as error:
         reason = str(error).strip().splitlines()[0].rstrip(".")
@@ -58,6 +74,8 @@ def load_pretrained(
 
 
 def _in_hub_cache(repo_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
     try:
         return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
     except ValueError:  # not even a valid repository id, such as a path that does not exist
@@ -70,7 +88,7 @@ def model_label(name_or_path: str) -> str:
     return path.resolve().name if path.is_dir() else name_or_path
 
 
-def max_input_tokens(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel) -> int:
+def max_input_tokens(tokenizer: "PreTrainedTokenizerBase", model: "PreTrainedModel") -> int:
     """The longest input, special tokens included, that both the model's positions and the tokenizer allow."""
     limits = (getattr(model.config, "max_position_embeddings", None), tokenizer.model_max_length)
     sane = [limit for limit in limits if isinstance(limit, int) and 0 < limit <= _SANE_LIMIT]

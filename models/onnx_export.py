@@ -1,43 +1,37 @@
-"""Exports a BERT-style sentence encoder to one ONNX graph, once, into an on-disk cache.
+"""Exports a BERT-style sentence encoder (or the trained reader, models/reader_export.py) to one ONNX graph.
 
-The graph takes `input_ids` and `attention_mask` (int64, batch x tokens, right-padded) and returns the
-L2-normalised mean-pooled sentence vectors, so pooling runs inside ONNX Runtime too. For BERT models the graph is
-then rewritten by ONNX Runtime's transformer optimiser (fused attention and bias+GELU). The model stays fp32: the
-vectors match torch's to rounding (cosine > 0.99999).
-
-The cache file is named after the model and a hash of its weights, its config and the versions of everything that
-shapes the graph, so new weights or a new torch/transformers/onnxruntime export afresh. It is written to a temporary
-file, checked against the torch model, and then renamed into place, so a concurrent process never reads half a file.
+Run as `python -m models.onnx_export embedder|reader SOURCE_DIR TARGET` by models/onnx_cache.py, in a child process:
+the export needs torch and transformers, whose memory must not stay in the server. The embedder's graph takes
+`input_ids` and `attention_mask` (int64, batch x tokens, right-padded) and returns the L2-normalised mean-pooled
+sentence vectors, so pooling runs inside ONNX Runtime too. For BERT models the graph is then rewritten by ONNX
+Runtime's transformer optimiser (fused attention and bias+GELU). The model stays fp32: the vectors match torch's to
+rounding (cosine > 0.99999). The graph is written to a temporary file, checked against the torch model, then renamed
+to TARGET.
 """
 
-import hashlib
+import argparse
 import logging
 import math
 import os
-import re
-import shutil
+import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from models.onnx_cache import OPSET, WORK_PREFIX, ExportError
+
 log = logging.getLogger(__name__)
 
-# Bump when the exported graph changes (wrapper, opset, optimiser settings): old cache files are then ignored.
-EXPORT_FORMAT = 2
-OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "embeddings"
 # The exported graph must reproduce the torch vectors (fp32 export differs only by rounding, ~1e-7).
 VERIFY_MIN_COSINE = 0.9999
 CLASSIC_ATTENTION = "precis_onnx_export"
-_WORK_PREFIX = ".export-"
-_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 _PROBES = [
     "The council voted on Tuesday to build a £48m bridge across the harbour.",
     "Police said.",
@@ -47,84 +41,21 @@ _PROBES = [
 ]
 
 
-class ExportError(RuntimeError):
-    """The model could not be exported, or the exported graph does not reproduce the torch vectors."""
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precis" / "onnx"
-
-
-def weights_file(model_dir: Path) -> Path:
-    for name in _WEIGHT_FILES:
-        if (model_dir / name).is_file():
-            return model_dir / name
-    raise ExportError(f"no weights file ({' or '.join(_WEIGHT_FILES)}) in {model_dir}")
-
-
-def _versions() -> str:
-    import onnx
-    import onnxruntime
-    import transformers
-
-    return (
-        f"format={EXPORT_FORMAT} opset={OPSET} torch={torch.__version__} transformers={transformers.__version__} "
-        f"onnx={onnx.__version__} onnxruntime={onnxruntime.__version__}"
-    )
-
-
-def cache_path(model_dir: Path, name: str, cache_dir: Path | str | None = None) -> Path:
-    """Where the embedder graph for these weights and these library versions lives (whether or not it exists yet)."""
-    with weights_file(model_dir).open("rb") as weights:
-        fingerprint = hashlib.file_digest(weights, "sha256").digest()
-    return graph_path(name, fingerprint + (model_dir / "config.json").read_bytes(), cache_dir)
-
-
-def graph_path(name: str, fingerprint: bytes, cache_dir: Path | str | None = None) -> Path:
-    """The cache file for a graph built from what `fingerprint` identifies, under these library versions."""
-    digest = hashlib.sha256(fingerprint)
-    digest.update(_versions().encode())
-    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
-    return Path(cache_dir or default_cache_dir()).expanduser() / f"{safe_name}-{digest.hexdigest()[:16]}.onnx"
-
-
-def ensure_onnx(model_dir: Path, name: str, cache_dir: Path | str | None = None) -> Path:
-    """The cached embedder graph for this model, exported first if it is not there yet."""
-    return ensure_graph(cache_path(model_dir, name, cache_dir), lambda target: export(model_dir, target))
-
-
-def ensure_graph(target: Path, build: Callable[[Path], None]) -> Path:
-    """`target`, built first by `build(target)` if it is not there yet; one builder at a time."""
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(target.with_name(target.name + ".lock")):
-        if target.is_file():  # another process exported it while this one waited for the lock
-            return target
-        for stale in target.parent.glob(f"{_WORK_PREFIX}{target.stem}-*"):  # from a killed exporter of this graph
-            shutil.rmtree(stale, ignore_errors=True)
-        # The first start spends seconds here with the port still closed: say why.
-        log.info("exporting a model to ONNX Runtime, once; later starts reuse it", extra={"path": str(target)})
-        started = time.perf_counter()
-        build(target)
-        log.info("model exported to ONNX", extra={"path": str(target), "seconds": time.perf_counter() - started})
-    return target
-
-
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """One exporting process at a time (others wait, then reuse its file); atomic renames keep readers safe anyway."""
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m models.onnx_export", description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["embedder", "reader"])
+    parser.add_argument("source", type=Path, help="the model directory (embedder) or reader directory (reader)")
+    parser.add_argument("target", type=Path, help="the graph file to write")
+    args = parser.parse_args(argv)
     try:
-        import fcntl
-    except ImportError:  # not POSIX: concurrent exports just race, and the last rename wins
-        yield
-        return
-    with lock_path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        if args.kind == "embedder":
+            export(args.source, args.target)
+        else:
+            from models.reader_export import export_reader
+
+            export_reader(args.source, args.target)
+    except Exception as error:  # the parent reads the last line of stderr as the reason
+        sys.exit(f"{type(error).__name__}: {error}")
 
 
 def export(model_dir: Path, target: Path) -> None:
@@ -152,9 +83,8 @@ def export(model_dir: Path, target: Path) -> None:
 
 @contextmanager
 def export_workspace(target: Path) -> Iterator[Path]:
-    """A scratch directory beside `target` (so the final rename stays on one file system), removed afterwards;
-    `ensure_graph` clears those a killed exporter left behind."""
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f"{_WORK_PREFIX}{target.stem}-") as work:
+    """A scratch directory beside `target` (so the final rename stays on one file system), removed afterwards."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f"{WORK_PREFIX}{target.stem}-") as work:
         yield Path(work)
 
 
@@ -288,3 +218,7 @@ def _verify(graph: Path, inputs: dict[str, np.ndarray], expected: np.ndarray) ->
         cosine = (got * expected).sum(axis=1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(expected, axis=1))
         if got.shape != expected.shape or not np.all(cosine >= VERIFY_MIN_COSINE):
             raise ExportError(f"the exported graph does not reproduce the torch vectors (cosine {cosine.min():.6f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,16 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from transformers import PreTrainedTokenizerBase
+
+from models.tokenization import TextTokenizer
 
 # Context tokens shared by neighbouring windows (the transformers QA pipeline's doc_stride), so an answer cut
 # at one window's edge is whole in the next.
 DEFAULT_STRIDE = 96
 # Windows per forward pass: bounds memory on a very long context.
 WINDOWS_PER_BATCH = 16
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
-# Takes int64 arrays named as in MODEL_INPUTS (windows x tokens), returns (start_logits, end_logits).
+# Takes int64 arrays named as the tokenizer's input names (windows x tokens), returns (start_logits, end_logits).
 SpanLogits = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
 
 
@@ -37,7 +37,7 @@ class Span:
 class ReaderWindows:
     """Tokenised (question, context) windows and what postprocess needs to map tokens back to characters."""
 
-    inputs: dict[str, np.ndarray]  # what the model takes, shape (windows, tokens)
+    inputs: dict[str, np.ndarray]  # what the model takes (the tokenizer's input names), shape (windows, tokens)
     offsets: np.ndarray  # (windows, tokens, 2): character offsets into the window's context
     context_mask: np.ndarray  # (windows, tokens): True on context tokens, the only ones an answer may use
     context_of: np.ndarray  # (windows,): which of the contexts the window reads
@@ -47,7 +47,7 @@ class ReaderWindows:
 class QAReader:
     def __init__(
         self,
-        tokenizer: PreTrainedTokenizerBase,
+        tokenizer: TextTokenizer,
         logits: SpanLogits,
         name: str,
         max_length: int,
@@ -76,29 +76,16 @@ class QAReader:
         return found
 
     def preprocess(self, question: str, contexts: list[str]) -> ReaderWindows:
-        encoded = self.tokenizer(
-            [question] * len(contexts),
-            contexts,
-            truncation="only_second",
-            max_length=self.max_length,
-            stride=self._stride(question),
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding=True,
-            return_tensors="np",
-        )
-        count = encoded["input_ids"].shape[0]
-        context_mask = np.array([[sid == 1 for sid in encoded.sequence_ids(i)] for i in range(count)])
-        inputs = {name: encoded[name].astype(np.int64) for name in MODEL_INPUTS if name in encoded}
+        windows = self.tokenizer.pair_windows(question, contexts, self.max_length, self._stride(question))
+        arrays = {
+            "input_ids": windows.input_ids,
+            "attention_mask": windows.attention_mask,
+            "token_type_ids": windows.token_type_ids,
+        }
+        inputs = {name: arrays[name] for name in self.tokenizer.input_names if name in arrays}
         # argmax finds the first [CLS] (not always the first token); 0 for a tokenizer without one.
-        null_index = (encoded["input_ids"] == self.tokenizer.cls_token_id).argmax(axis=1)
-        return ReaderWindows(
-            inputs,
-            encoded["offset_mapping"],
-            context_mask,
-            np.asarray(encoded["overflow_to_sample_mapping"]),
-            null_index,
-        )
+        null_index = (windows.input_ids == self.tokenizer.cls_token_id).argmax(axis=1)
+        return ReaderWindows(inputs, windows.offsets, windows.context_mask, windows.context_of, null_index)
 
     def forward(self, windows: ReaderWindows) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits, each of shape (windows, tokens)."""
@@ -148,8 +135,8 @@ class QAReader:
 
     def _stride(self, question: str) -> int:
         """The overlap, shrunk when a long question leaves little room for context in each window."""
-        question_tokens = len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
-        room = self.max_length - question_tokens - self.tokenizer.num_special_tokens_to_add(pair=True)
+        question_tokens = self.tokenizer.count(question)
+        room = self.max_length - question_tokens - self.tokenizer.special_tokens(pair=True)
         if room < 2:
             raise ValueError(
                 f"a question of {question_tokens} tokens leaves no room for context in {self.name}'s "

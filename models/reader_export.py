@@ -1,28 +1,23 @@
 """The trained reader as an ONNX graph, exported once into the same cache as the embedder's and checked against torch.
 
-The graph takes `input_ids`, `attention_mask` and `token_type_ids` (int64, windows x tokens) and returns
+Run in the exporting child process (`python -m models.onnx_export reader DIR TARGET`, models/onnx_cache.py). The graph
+takes `input_ids`, `attention_mask` and `token_type_ids` (int64, windows x tokens) and returns
 `start_logits` and `end_logits` (windows x tokens). Like the embedder's it is rewritten with fused attention.
 """
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedModel
 
-from models.onnx_export import (
-    ExportError,
-    ensure_graph,
-    export_workspace,
-    graph_path,
-    optimise_bert,
-    register_classic_attention,
-    trace_to_onnx,
-)
+from models.embedder import bundled_minilm_path
+from models.onnx_cache import ExportError
+from models.onnx_export import export_workspace, optimise_bert, register_classic_attention, trace_to_onnx
+from models.reader_files import SPAN_OUTPUTS as OUTPUTS
+from models.reader_files import span_model
 
-OUTPUTS = ("start_logits", "end_logits")
 # fp32 export differs from torch by rounding; a logit is a few units, so 1e-3 is far below any decision.
 VERIFY_MAX_DIFFERENCE = 1e-3
 _PROBE = [
@@ -50,20 +45,11 @@ class SpanLogitsGraph(torch.nn.Module):
         return start.squeeze(-1), end.squeeze(-1)
 
 
-def ensure_reader_onnx(
-    build_model: Callable[[], PreTrainedModel],
-    tokenizer: PreTrainedTokenizerBase,
-    fingerprint: bytes,
-    cache_dir: Path | str | None = None,
-) -> Path:
-    """The cached graph of this reader (identified by `fingerprint`), exported from `build_model()` first if it is
-    not there yet."""
-    return ensure_graph(
-        graph_path("precis-reader", fingerprint, cache_dir), lambda target: _export(build_model(), tokenizer, target)
-    )
-
-
-def _export(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: Path) -> None:
+def export_reader(directory: Path, target: Path) -> None:
+    """Exports, optimises and verifies the graph of the reader written to `directory` by `precis train reader`, then
+    renames it to `target`."""
+    model = span_model(directory)
+    tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
     if model.config.model_type != "bert":
         raise ExportError(f"only BERT-style readers are exported to ONNX, not {model.config.model_type!r}")
     model.set_attn_implementation(register_classic_attention())

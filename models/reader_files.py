@@ -10,27 +10,23 @@ import hashlib
 import inspect
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
-from transformers import (
-    AutoConfig,
-    AutoModel,
-    AutoModelForQuestionAnswering,
-    AutoTokenizer,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
 
-from models.config import Backend
+from models.config import Backend, cpu_threads
 from models.embedder import bundled_minilm_path
 from models.errors import ModelLoadError
+from models.onnx_cache import ensure_graph, graph_path
 from models.reader import QAReader, SpanLogits
+from models.tokenization import TextTokenizer
+
+if TYPE_CHECKING:
+    # torch and transformers are imported where a reader runs on torch, is exported or trained; the default reader
+    # runs on ONNX Runtime and the serving process never imports them.
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +35,8 @@ WEIGHTS = "reader.safetensors"
 FORMAT = 1
 # Taken from the installed MiniLM at load, never stored: the bulk of the model (30522 x 384).
 FROZEN = ("bert.embeddings.word_embeddings.weight",)
+# The outputs of the reader's ONNX graph (models/reader_export.py).
+SPAN_OUTPUTS = ("start_logits", "end_logits")
 
 
 def shipped_reader_dir() -> Path:
@@ -67,16 +65,22 @@ def base_weights() -> Path:
     return bundled_minilm_path() / "model.safetensors"
 
 
-def new_span_model() -> PreTrainedModel:
+def new_span_model() -> "PreTrainedModel":
     """MiniLM's pretrained encoder under a fresh span head (start and end logits), ready to fine-tune."""
+    from models.hub import quiet_transformers
+
+    transformers = quiet_transformers()
     base = bundled_minilm_path()
-    model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(base))
-    model.bert.load_state_dict(AutoModel.from_pretrained(base).state_dict(), strict=False)
+    model = transformers.AutoModelForQuestionAnswering.from_config(transformers.AutoConfig.from_pretrained(base))
+    model.bert.load_state_dict(transformers.AutoModel.from_pretrained(base).state_dict(), strict=False)
     return model
 
 
-def save_reader(model: PreTrainedModel, directory: Path, manifest: ReaderManifest) -> None:
+def save_reader(model: "PreTrainedModel", directory: Path, manifest: ReaderManifest) -> None:
     """Writes the fine-tuned tensors (fp16) and the manifest; the hash is filled in here."""
+    import torch
+    from safetensors.torch import save_file
+
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {
         name: value.detach().to(torch.float16).contiguous()
@@ -117,8 +121,11 @@ def check_reader_files(directory: Path) -> ReaderManifest:
     return manifest
 
 
-def span_model(directory: Path) -> PreTrainedModel:
+def span_model(directory: Path) -> "PreTrainedModel":
     """The checked reader's torch model, in eval mode."""
+    import torch
+    from safetensors.torch import load_file
+
     weights = directory / WEIGHTS
     model = new_span_model()
     tensors = {name: value.to(torch.float32) for name, value in load_file(str(weights)).items()}
@@ -128,21 +135,23 @@ def span_model(directory: Path) -> PreTrainedModel:
     return model.eval()
 
 
-def _buffers(model: PreTrainedModel) -> set[str]:
+def _buffers(model: "PreTrainedModel") -> set[str]:
     return {name for name, _ in model.named_buffers()}
 
 
-def load_reader(path: str | None = None, backend: Backend = "onnx", cache_dir: Path | str | None = None) -> QAReader:
+def load_reader(
+    path: str | None = None, backend: Backend = "onnx", cache_dir: Path | str | None = None, threads: int | None = None
+) -> QAReader:
     """The reader at `path` (a directory written by `precis train reader`, or a transformers question-answering
-    checkpoint), or the one shipped with Precis. "onnx" runs it in ONNX Runtime, falling back to torch with a
-    warning if the export fails; a transformers checkpoint runs in torch."""
+    checkpoint), or the one shipped with Precis. "onnx" runs it in ONNX Runtime on `threads` threads, falling back to
+    torch with a warning if the export fails; a transformers checkpoint runs in torch."""
     directory = Path(path) if path else shipped_reader_dir()
     if not (directory / MANIFEST).is_file():
         if path is None:
             raise ModelLoadError(f"the shipped reader is missing from {directory} (a broken installation).")
         return _transformers_reader(path)
     manifest = check_reader_files(directory)
-    tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
+    tokenizer = TextTokenizer.from_directory(bundled_minilm_path())
     name = (
         "reader/" + ("precis-minilm" if path is None else directory.resolve().name) + f"-{manifest.weights_sha256[:8]}"
     )
@@ -150,8 +159,8 @@ def load_reader(path: str | None = None, backend: Backend = "onnx", cache_dir: P
     if backend == "onnx":
         fingerprint = bytes.fromhex(manifest.weights_sha256 + manifest.base_sha256)
         try:
-            # The torch model is built only to export a graph that is not cached yet, and is not kept.
-            logits = onnx_logits(lambda: span_model(directory), tokenizer, fingerprint, cache_dir)
+            graph = ensure_graph(graph_path("precis-reader", fingerprint, cache_dir), "reader", directory)
+            logits = onnx_logits(graph, cpu_threads(threads))
         except Exception as error:  # any failure of the optional fast path leaves the torch one
             log.warning(
                 "ONNX reader unavailable, using torch (slower)", extra={"error": f"{type(error).__name__}: {error}"}
@@ -162,14 +171,23 @@ def load_reader(path: str | None = None, backend: Backend = "onnx", cache_dir: P
 
 
 def _transformers_reader(path: str) -> QAReader:
+    from transformers import AutoModelForQuestionAnswering
+
     from models.hub import load_pretrained, max_input_tokens, model_label
 
     tokenizer, model = load_pretrained("PRECIS_QA_MODEL", path, AutoModelForQuestionAnswering)
-    return QAReader(tokenizer, torch_logits(model), f"reader/{model_label(path)}", max_input_tokens(tokenizer, model))
+    try:
+        text_tokenizer = TextTokenizer.from_transformers(tokenizer)
+    except ModelLoadError as error:
+        raise ModelLoadError(f"PRECIS_QA_MODEL: cannot read {path!r}: {error}.") from error
+    return QAReader(
+        text_tokenizer, torch_logits(model), f"reader/{model_label(path)}", max_input_tokens(tokenizer, model)
+    )
 
 
-def torch_logits(model: PreTrainedModel) -> SpanLogits:
+def torch_logits(model: "PreTrainedModel") -> SpanLogits:
     """The span model as the reader's forward step."""
+    import torch
 
     names = set(inspect.signature(model.forward).parameters)  # DistilBERT, say, takes no token_type_ids
 
@@ -181,26 +199,19 @@ def torch_logits(model: PreTrainedModel) -> SpanLogits:
     return run
 
 
-def onnx_logits(
-    build_model: Callable[[], PreTrainedModel],
-    tokenizer: PreTrainedTokenizerBase,
-    fingerprint: bytes,
-    cache_dir: Path | str | None,
-) -> SpanLogits:
+def onnx_logits(graph: Path, threads: int) -> SpanLogits:
+    """The reader's graph in ONNX Runtime as the reader's forward step."""
     import onnxruntime
 
-    from models.reader_export import OUTPUTS, ensure_reader_onnx
-
-    graph = ensure_reader_onnx(build_model, tokenizer, fingerprint, cache_dir)
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = max(1, torch.get_num_threads())
+    options.intra_op_num_threads = threads
     # Idle threads must not spin between requests: they would steal the cores the embedder's threads work on.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
     def run(inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        start, end = session.run(list(OUTPUTS), inputs)
+        start, end = session.run(list(SPAN_OUTPUTS), inputs)
         return start, end
 
     return run

@@ -23,6 +23,7 @@ from models.embedder import bundled_minilm_path
 from models.reader import DEFAULT_STRIDE, QAReader
 from models.reader_files import FROZEN, ReaderManifest, new_span_model, save_reader, sha256_of, torch_logits
 from models.squad import VALIDATION_ARTICLES, Question, load_squad, split_by_article, squad_em_f1
+from models.tokenization import TextTokenizer
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,9 @@ def train(config: TrainingConfig, progress: bool = True) -> TrainingReport:
         step, losses, report = state["step"], state["losses"], state["report"]
         log.info("resuming reader training", extra={"step": step, "of": total_steps})
 
-    reader = QAReader(tokenizer, torch_logits(model), "reader/training", config.max_length, stride=config.stride)
+    # Validated through the tokenizer the served reader uses (the same windows as `tokenizer`, tested).
+    reader_tokenizer = TextTokenizer.from_directory(bundled_minilm_path())
+    reader = QAReader(reader_tokenizer, torch_logits(model), "reader/training", config.max_length, stride=config.stride)
     bar = tqdm(total=total_steps, initial=step, desc="train reader", unit=" steps", disable=None if progress else True)
     epoch_started = time.perf_counter()
     while step < total_steps:

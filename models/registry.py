@@ -1,16 +1,14 @@
 """Builds the configured models once per process."""
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import torch
-import transformers
-
 from models.answers import AnswerFinder
-from models.config import ModelConfig
+from models.config import ModelConfig, cpu_threads
 from models.embedder import Embedder, embedder_name
 from models.extractive import ExtractiveSummariser
 from models.hub import model_label
@@ -78,10 +76,8 @@ def check_config(config: ModelConfig) -> None:
 
 def load_models(config: ModelConfig) -> Models:
     started = time.perf_counter()
-    transformers.utils.logging.disable_progress_bar()
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
-    embedder = Embedder(config.embedder_path, backend=config.embedder_backend)
+    threads = cpu_threads(config.torch_threads)
+    embedder = Embedder(config.embedder_path, backend=config.embedder_backend, threads=threads)
     summariser: Summariser
     if config.summariser:
         from models.seq2seq import AbstractiveSummariser
@@ -89,7 +85,11 @@ def load_models(config: ModelConfig) -> Models:
         summariser = AbstractiveSummariser(config.summariser)
     else:
         summariser = ExtractiveSummariser(embedder)
-    answers = AnswerFinder(embedder, load_reader(config.qa_model, config.reader_backend))
+    answers = AnswerFinder(embedder, load_reader(config.qa_model, config.reader_backend, threads=threads))
+    # torch is imported only by a model that runs on it (a torch backend, an abstractive summariser); it then gets
+    # the configured thread count, which it reads at every operation.
+    if config.torch_threads and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(config.torch_threads)
     # The first forward pass pays for lazy initialisation; pay it here, not in a reader's request.
     embedder.embed(["Warm-up sentence."])
     seconds = time.perf_counter() - started

@@ -25,18 +25,11 @@ from typing import Any
 import httpx
 
 from scripts.archive_sample import sample_archive
-from scripts.bench import percentile
+from scripts.bench import percentile, rss_mib
 from tests.server import Server, running_server
 
 # Every client here is 127.0.0.1: the per-address rate limit would be the only thing measured.
 UNLIMITED = {"PRECIS_RATE_LIMIT": "100000000/minute"}
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _descendants(pid: int) -> list[int]:
@@ -49,7 +42,7 @@ def _descendants(pid: int) -> list[int]:
 def _memory(server: Server) -> dict[str, float]:
     """The server process's RSS, and the whole process tree's (the extraction worker included)."""
     tree = [server.pid, *_descendants(server.pid)]
-    return {"server_mib": round(_rss_mib(server.pid)), "with_workers_mib": round(sum(map(_rss_mib, tree)))}
+    return {"server_mib": round(rss_mib(server.pid)), "with_workers_mib": round(sum(map(rss_mib, tree)))}
 
 
 @contextmanager

@@ -258,10 +258,10 @@ class Candidates:
 
 
 def candidates(finder: AnswerFinder, question: data.Question, distractor: str) -> Candidates:
-    sentences = split_sentences(question.context)
-    spans, semantic, lexical = finder.passage_features(sentences, question.question)
-    other = split_sentences(distractor)
-    other_spans, other_semantic, other_lexical = finder.passage_features(other, question.question)
+    index = finder.index(question.context)
+    sentences = index.sentences
+    spans, semantic, lexical = finder.passage_features(index, question.question)
+    other_spans, other_semantic, other_lexical = finder.passage_features(finder.index(distractor), question.question)
     holds = [
         holds_answer(sentences[i].start, sentences[j].end, question.answers, question.answer_starts)
         for i, j in spans

@@ -74,6 +74,8 @@ class Server:
     # An API key made with `precis keys create`, for the writes.
     key: str
     pid: int
+    # From launching `precis serve` to its /readyz answering 200.
+    ready_seconds: float
 
     @property
     def auth(self) -> dict[str, str]:
@@ -99,11 +101,13 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         )
         if created.returncode:
             raise RuntimeError(f"precis keys create failed: {created.stderr}")
+        launched = time.perf_counter()
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_ready(base_url, process, log)
-            yield Server(base_url, created.stdout.strip(), process.pid)
+            ready = time.perf_counter() - launched
+            yield Server(base_url, created.stdout.strip(), process.pid, ready)
         finally:
             process.terminate()
             try:

@@ -3,6 +3,7 @@ short exact spans, "doesn't say" where the article does not, and offsets that sl
 
 import pytest
 
+from models.answers import text_index
 from models.registry import Models
 from models.squad import normalize_answer
 from service.ingest.sources import text_page
@@ -101,3 +102,21 @@ def test_an_answer_is_a_short_span_inside_its_sentence(models: Models, news) -> 
     answer = models.answers.answer(news["harbour_bridge"].text, "Who leads the opposition group?")
     assert answer.answer is not None and len(answer.answer.split()) <= 4
     assert answer.context is not None and len(answer.context) > len(answer.answer)
+
+
+def test_a_second_question_about_the_same_text_reuses_its_index(models: Models, news) -> None:
+    """The sentences and BM25 index of a text are built once: a second question, or the same text sent again as
+    another string, finds them in the cache, and the answers are those of a freshly built index."""
+    text = "\n".join(news[name].text for name in ("football_final", "vaccine_trial", "harbour_bridge"))
+    questions = ["Who led the study?", "How many people watched the final?"]
+    text_index.cache_clear()
+    fresh = []
+    for question in questions:
+        fresh.append(models.answers.answer(text, question))
+        text_index.cache_clear()
+    first = models.answers.answer(text, questions[0])
+    index = models.answers.index(text)
+    again = models.answers.answer("".join(list(text)), questions[1])  # equal text, another object
+    assert [first, again] == fresh
+    assert models.answers.index(text) is index
+    assert text_index.cache_info().misses == 1

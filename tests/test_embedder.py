@@ -1,15 +1,17 @@
 """The embedder's backends: the default (ONNX Runtime) one reproduces the torch vectors; the export is cached."""
 
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from models import onnx_export
-from models.embedder import Embedder
+from models import onnx_cache
+from models.embedder import MAX_PADDING, MAX_TOKENS, Embedder, length_batches
 from models.errors import ModelLoadError
 from models.sentences import split_sentences
+from tests.conftest import SharedData
 
 DATA = Path(__file__).parent / "data"
 # Far beyond the 256-token limit, so both backends must truncate it the same way.
@@ -83,9 +85,9 @@ def test_export_is_cached_and_reused(default, cache_dir) -> None:
 
 def test_falls_back_to_torch_when_export_fails(monkeypatch, caplog, tmp_path) -> None:
     def broken(*args: object) -> Path:
-        raise onnx_export.ExportError("simulated")
+        raise onnx_cache.ExportError("simulated")
 
-    monkeypatch.setattr(onnx_export, "ensure_onnx", broken)
+    monkeypatch.setattr(onnx_cache, "ensure_onnx", broken)
     monkeypatch.setattr("models.embedder._warned", set())
     with caplog.at_level(logging.WARNING, logger="models.embedder"):
         first = Embedder(onnx_cache_dir=tmp_path)
@@ -98,3 +100,28 @@ def test_falls_back_to_torch_when_export_fails(monkeypatch, caplog, tmp_path) ->
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ModelLoadError, match="PRECIS_EMBEDDER_BACKEND"):
         Embedder(backend="tensorflow")  # type: ignore[arg-type]
+
+
+def test_batches_pad_little(shared: SharedData, default: Embedder) -> None:
+    """The leading sentences a summary embeds, article by article over the shared news set: every text in exactly one
+    batch of at most 8, each batch padding at most MAX_PADDING of its tokens, under a tenth over all."""
+    articles = [json.loads(line)["article"] for line in shared.news_summaries.read_text(encoding="utf-8").splitlines()]
+    tokens = padded = 0
+    for article in articles:
+        leading = [s.text for s in split_sentences(article)[:8]]
+        lengths = [len(ids) for ids in default.tokenizer.ids(leading, MAX_TOKENS)]
+        batches = length_batches(lengths, 8)
+        assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+        for batch in batches:
+            width = max(lengths[i] for i in batch)
+            batch_tokens = sum(lengths[i] for i in batch)
+            assert len(batch) <= 8 and len(batch) * width - batch_tokens <= MAX_PADDING * len(batch) * width
+            tokens += batch_tokens
+            padded += len(batch) * width
+    assert padded - tokens < 0.1 * padded
+
+
+def test_a_batch_takes_texts_of_similar_length() -> None:
+    assert length_batches([30, 10, 31, 11, 100], 8) == [[1, 3], [0, 2], [4]]
+    assert length_batches([5] * 5, 2) == [[0, 1], [2, 3], [4]]
+    assert length_batches([], 8) == []

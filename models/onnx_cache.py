@@ -1,0 +1,120 @@
+"""The on-disk cache of exported ONNX graphs, and the export run in a subprocess when a graph is missing.
+
+A cache file is named after the model and a hash of its weights, its config and the versions of everything that
+shapes the graph, so new weights or a new torch/transformers/onnxruntime export afresh. The versions are read from
+the installed packages' metadata: this module, like the serving process, never imports torch or transformers.
+
+The export itself (models/onnx_export.py) needs torch and transformers, some 300 MiB that would stay resident after
+it: it runs as `python -m models.onnx_export` in a child process, which writes to a temporary file, checks the graph
+against the torch model and renames it into place, so a concurrent process never reads half a file.
+"""
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Bump when the exported graph changes (wrapper, opset, optimiser settings): old cache files are then ignored.
+EXPORT_FORMAT = 2
+OPSET = 17
+# Scratch directories of an export start with this, beside the graph (so that the final rename stays on one file
+# system); ensure_graph clears those a killed exporter left behind.
+WORK_PREFIX = ".export-"
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+class ExportError(RuntimeError):
+    """The model could not be exported, or the exported graph does not reproduce the torch outputs."""
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "precis" / "onnx"
+
+
+def weights_file(model_dir: Path) -> Path:
+    for name in _WEIGHT_FILES:
+        if (model_dir / name).is_file():
+            return model_dir / name
+    raise ExportError(f"no weights file ({' or '.join(_WEIGHT_FILES)}) in {model_dir}")
+
+
+def _versions() -> str:
+    # The same strings as the modules' __version__ (torch's "2.13.0+cpu" included), so graphs cached before
+    # this module read them from metadata are still found.
+    return (
+        f"format={EXPORT_FORMAT} opset={OPSET} torch={version('torch')} transformers={version('transformers')} "
+        f"onnx={version('onnx')} onnxruntime={version('onnxruntime')}"
+    )
+
+
+def cache_path(model_dir: Path, name: str, cache_dir: Path | str | None = None) -> Path:
+    """Where the embedder graph for these weights and these library versions lives (whether or not it exists yet)."""
+    with weights_file(model_dir).open("rb") as weights:
+        fingerprint = hashlib.file_digest(weights, "sha256").digest()
+    return graph_path(name, fingerprint + (model_dir / "config.json").read_bytes(), cache_dir)
+
+
+def graph_path(name: str, fingerprint: bytes, cache_dir: Path | str | None = None) -> Path:
+    """The cache file for a graph built from what `fingerprint` identifies, under these library versions."""
+    digest = hashlib.sha256(fingerprint)
+    digest.update(_versions().encode())
+    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
+    return Path(cache_dir or default_cache_dir()).expanduser() / f"{safe_name}-{digest.hexdigest()[:16]}.onnx"
+
+
+def ensure_onnx(model_dir: Path, name: str, cache_dir: Path | str | None = None) -> Path:
+    """The cached embedder graph for this model, exported first if it is not there yet."""
+    return ensure_graph(cache_path(model_dir, name, cache_dir), "embedder", model_dir)
+
+
+def ensure_graph(target: Path, kind: str, source: Path) -> Path:
+    """`target`, exported first from the `kind` ("embedder" or "reader") model in `source` if it is not there yet,
+    by a child process; one exporter at a time."""
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(target.with_name(target.name + ".lock")):
+        if target.is_file():  # another process exported it while this one waited for the lock
+            return target
+        for stale in target.parent.glob(f"{WORK_PREFIX}{target.stem}-*"):  # from a killed exporter of this graph
+            shutil.rmtree(stale, ignore_errors=True)
+        # The first start spends seconds here with the port still closed: say why.
+        log.info("exporting a model to ONNX Runtime, once; later starts reuse it", extra={"path": str(target)})
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "models.onnx_export", kind, str(source), str(target)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0 or not target.is_file():
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            raise ExportError(lines[-1] if lines else f"the exporter exited with {done.returncode}")
+        log.info("model exported to ONNX", extra={"path": str(target), "seconds": time.perf_counter() - started})
+    return target
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """One exporting process at a time (others wait, then reuse its file); atomic renames keep readers safe anyway."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: concurrent exports just race, and the last rename wins
+        yield
+        return
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
