@@ -99,6 +99,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         log_config=logging_config(settings.log_level),
         # No "server: uvicorn" banner: it tells an attacker which server's bugs to try.
         server_header=False,
+        # SIGTERM stops taking connections and lets the requests in flight finish, for at most this long.
+        timeout_graceful_shutdown=30,
     )
 
 

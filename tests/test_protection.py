@@ -1,11 +1,16 @@
 """What keeps one client or one page from hurting the service: rate limits, the model queue, the body cap, the
 extraction worker, and the HTTP edges (HEAD, OPTIONS, CORS, headers, request ids, metrics, readiness)."""
 
+import os
+import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
@@ -14,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from service.request_context import REQUEST_ID, RequestIdFilter
 from service.settings import Settings
 from tests.conftest import api_client, read_article
-from tests.server import free_port
+from tests.server import free_port, running_server
 
 
 @contextmanager
@@ -200,3 +205,18 @@ def test_the_queue_is_bounded_in_characters_and_refuses_before_reading(settings,
             # Refused from its declared size, unread: the connection is not kept for the rest of the body.
             assert long.headers["connection"] == "close" and long.headers["retry-after"] == "1"
         assert client.post("/v1/summaries", json={"text": news["harbour_bridge"].text}).status_code == 200
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_requests_in_flight_finish(tmp_path, news) -> None:
+    long_text = "\n".join([article.text for article in news.values()] * 40)
+    with running_server(f"sqlite:///{tmp_path / 'drain.db'}") as server, ThreadPoolExecutor(2) as pool:
+        in_flight = [
+            pool.submit(httpx.post, f"{server.url}/v1/summaries", json={"text": f"{long_text} {i}"}, timeout=60)
+            for i in range(2)
+        ]
+        deadline = time.monotonic() + 30
+        while 'precis_queue{gate="models"} 0.0' in httpx.get(f"{server.url}/metrics").text:
+            assert time.monotonic() < deadline, "the requests never reached the models"
+        os.kill(server.pid, signal.SIGTERM)
+        assert [future.result().status_code for future in in_flight] == [200, 200]

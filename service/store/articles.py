@@ -24,7 +24,8 @@ def _well_formed(value: str) -> str:
 
 
 def _not_blank(value: str) -> str:
-    if not value.strip():
+    # Zero-width spaces and joiners are no more text than spaces are: one visible character is needed.
+    if not any(character.isprintable() and not character.isspace() for character in value):
         raise ValueError("must not be empty or only whitespace")
     return value
 
