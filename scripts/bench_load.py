@@ -193,11 +193,15 @@ def bench_mixed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _page(chars: int, number: int) -> str:
-    """A news page as long as the server allows: a real story padded out with the markup pages carry."""
+    """A news page as long as the server allows: a real story padded out with what pages carry besides it,
+    navigation and the script data of a client-side framework."""
     story = sample_archive(151)[number % 151]
     paragraphs = "".join(f"<p>{sentence}.</p>" for sentence in story["text"].split(". "))
     head = f"<html><head><title>{story['title']} {number}</title></head><body><article>{paragraphs}</article>"
-    filler = "<div class='related'><a href='/other'>More news</a><span>Teaser text for another story</span></div>"
+    navigation = "<nav><ul>" + "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(50))
+    navigation += "</ul></nav>"
+    script = '<script type="application/json">{"props": {"teasers": ["' + "x" * 20_000 + '"]}}</script>'
+    filler = navigation + script
     body = head + filler * ((chars - len(head)) // len(filler))
     return body + "</body></html>"
 

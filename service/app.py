@@ -16,6 +16,7 @@ from service.early_refusal import RefuseWhenSaturated
 from service.errors import install_error_handlers
 from service.http_methods import HttpMethods
 from service.ingest.extraction_worker import ExtractionWorker
+from service.memory import return_large_blocks_to_the_system
 from service.model_gate import ModelGate
 from service.model_loading import load_models
 from service.rate_limits import RateLimits
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        return_large_blocks_to_the_system()
         engine = make_engine(settings.database_url, settings.database_connect_timeout)
         app.state.sessions = make_session_factory(engine)
         app.state.extractor = ExtractionWorker(
