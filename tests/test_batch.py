@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -221,6 +222,10 @@ def _kill_group(process_group: int) -> None:
         os.killpg(process_group, signal.SIGKILL)
 
 
+# The issue's load: twelve clients beside the batch.
+WRITERS, READERS = 4, 8
+
+
 @pytest.mark.slow
 def test_a_batch_beside_the_server_and_its_writers_causes_no_errors(database_url, archive, shared) -> None:
     """The issue's case: `precis batch` on the store a live `precis serve` writes to, with clients storing
@@ -235,7 +240,7 @@ def test_a_batch_beside_the_server_and_its_writers_causes_no_errors(database_url
 
         def write(offset: int) -> None:
             with httpx.Client(base_url=server.url, headers=server.auth, timeout=120) as client:
-                for fields in fresh[offset::3]:
+                for fields in fresh[offset::WRITERS]:
                     if stop.is_set():
                         return
                     response = client.post("/v1/articles", json={**fields, "text": _lead(fields["text"], 3)})
@@ -252,8 +257,8 @@ def test_a_batch_beside_the_server_and_its_writers_causes_no_errors(database_url
                     answer = client.post(f"/v1/articles/{article_id}/answers", json={"question": f"Who? {seed}"})
                     statuses.extend([summary.status_code, answer.status_code])
 
-        clients = [threading.Thread(target=write, args=(i,)) for i in range(3)]
-        clients += [threading.Thread(target=read, args=(i,)) for i in range(1, 4)]
+        clients = [threading.Thread(target=write, args=(i,)) for i in range(WRITERS)]
+        clients += [threading.Thread(target=read, args=(i,)) for i in range(1, READERS + 1)]
         for client in clients:
             client.start()
         try:
@@ -263,7 +268,8 @@ def test_a_batch_beside_the_server_and_its_writers_causes_no_errors(database_url
             for client in clients:
                 client.join()
     assert batch.returncode == 0, err
-    assert statuses and all(status < 500 for status in statuses), sorted(set(statuses))
+    # 503 is the model queue saying "busy, retry" (back-pressure, tested on its own); any other 5xx is a failure.
+    assert statuses and not [status for status in statuses if status >= 500 and status != 503], Counter(statuses)
     assert created
     with archive() as session:
         stored = set(session.scalars(select(ArticleRow.id).where(ArticleRow.id.in_(created))))
