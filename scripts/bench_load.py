@@ -114,6 +114,22 @@ async def _burst(server: Server, requests: int, text: str) -> list[tuple[int, fl
         return await asyncio.gather(*(one(body) for body in bodies))
 
 
+def _server_seconds(base_url: str) -> dict[str, tuple[float, float]]:
+    """(count, seconds) per series of the server's own timings (/metrics): what the server spent, whatever the
+    client on the same cores added."""
+    series = {
+        "summaries_route": 'precis_request_seconds_{}{{method="POST",route="/v1/summaries"}}',
+        "summary_model_work": 'precis_work_seconds_{}{{kind="summary"}}',
+    }
+    text = httpx.get(f"{base_url}/metrics").text
+
+    def value(name: str) -> float:
+        line = next((line for line in text.splitlines() if line.startswith(name + " ")), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    return {key: (value(name.format("count")), value(name.format("sum"))) for key, name in series.items()}
+
+
 def bench_burst(args: argparse.Namespace) -> dict[str, Any]:
     from service.settings import Settings
 
@@ -124,8 +140,16 @@ def bench_burst(args: argparse.Namespace) -> dict[str, Any]:
         during = reader_process.submit(_cached_reads, server.url, paths, args.seconds)
         time.sleep(1)  # the reader is running
         started, burst_from = time.perf_counter(), time.time()
+        timings_before = _server_seconds(server.url)
         results = asyncio.run(_burst(server, args.requests, text))
         burst_seconds = time.perf_counter() - started
+        timings = {
+            key: {
+                "count": int(count - timings_before[key][0]),
+                "mean_ms": round(1000 * (sum_ - timings_before[key][1]) / max(1, count - timings_before[key][0]), 1),
+            }
+            for key, (count, sum_) in _server_seconds(server.url).items()
+        }
         cached = [ms for at, ms in during.result() if burst_from <= at <= burst_from + burst_seconds]
         memory = _memory(server)
     by_status: dict[int, list[float]] = {}
@@ -138,6 +162,8 @@ def bench_burst(args: argparse.Namespace) -> dict[str, Any]:
         "admitted_200": _summary(by_status.get(200, [])),
         "refused_503": _summary(by_status.get(503, [])),
         "burst_seconds": round(burst_seconds, 1),
+        # Requests that reached the route (admitted, or refused after reading): the server's own time for them.
+        "server_side": timings,
         "cached_reads_quiet": {"count": len(before), **_summary([ms for _, ms in before])},
         "cached_reads_while_bursting": {"count": len(cached), **_summary(cached)},
         "memory_after": memory,
