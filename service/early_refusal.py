@@ -4,23 +4,19 @@ FastAPI reads and parses a body before any route code runs: 256 texts of 200 000
 seconds of parsing just to be told "busy", while stored summaries waited behind them. Posted texts are never in
 the store, so nothing servable is refused here; a stored article's routes go through the gate as usual."""
 
-import json
-
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from service import metrics
-from service.errors import Overloaded, error_body
+from service.asgi import HttpMiddleware, send_error
+from service.errors import Overloaded
 from service.model_gate import ModelGate
 
 POSTED_TEXT_ROUTES = {"/v1/summaries", "/v1/answers"}
 
 
-class RefuseWhenSaturated:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        gate: ModelGate | None = getattr(scope["app"].state, "gate", None) if scope["type"] == "http" else None
+class RefuseWhenSaturated(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gate: ModelGate | None = getattr(scope["app"].state, "gate", None)
         if gate is None or scope["method"] != "POST" or scope["path"] not in POSTED_TEXT_ROUTES:
             await self.app(scope, receive, send)
             return
@@ -30,14 +26,4 @@ class RefuseWhenSaturated:
             await self.app(scope, receive, send)
             return
         metrics.REJECTED.labels(reason=f"{gate.name}_busy").inc()
-        refusal = Overloaded()
-        body = json.dumps(error_body(refusal.code, refusal.message)).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            # The unread body is not worth receiving: closing the connection spares the server reading it.
-            (b"connection", b"close"),
-            *((name.lower().encode(), value.encode()) for name, value in (refusal.headers or {}).items()),
-        ]
-        await send({"type": "http.response.start", "status": refusal.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, Overloaded(), close=True)

@@ -35,6 +35,22 @@ class TextTooLong(PrecisError):
         super().__init__(f"The {field} is {length} characters long; the limit is {limit}.")
 
 
+class BodyTooLarge(PrecisError):
+    status_code = 413
+    code = "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes.")
+
+
+class PathNotFound(PrecisError):
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("Not Found")
+
+
 class UnreadableArticle(PrecisError):
     status_code = 422
     code = "unreadable_article"

@@ -3,12 +3,11 @@
 HEAD is answered as the GET it stands for, without the body (headers, ETag and status alike). OPTIONS, when it
 is not a CORS preflight (answered by the CORS middleware in front), lists the path's methods in `Allow`."""
 
-import json
-
 from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from service.errors import error_body
+from service.asgi import HttpMiddleware, send_error
+from service.errors import PathNotFound
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -21,12 +20,9 @@ def _serves(routes: list[BaseRoute], scope: Scope) -> bool:
     return False
 
 
-class HttpMethods:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in {"HEAD", "OPTIONS"}:
+class HttpMethods(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in {"HEAD", "OPTIONS"}:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
@@ -43,10 +39,7 @@ class HttpMethods:
     async def _options(self, scope: Scope, send: Send) -> None:
         methods = {method for method in _METHODS if _serves(scope["app"].router.routes, {**scope, "method": method})}
         if not methods:
-            body = json.dumps(error_body("not_found", "Not Found")).encode()
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-            await send({"type": "http.response.start", "status": 404, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send_error(send, PathNotFound())
             return
         if "GET" in methods:
             methods.add("HEAD")

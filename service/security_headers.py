@@ -1,6 +1,8 @@
 """Headers every response carries, pages and API alike."""
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from service.asgi import HttpMiddleware
 
 HEADERS = [
     # A response is what its Content-Type says, never sniffed into something else (a script, say).
@@ -12,17 +14,8 @@ HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """A plain ASGI middleware: it costs a cached summary nothing measurable, unlike BaseHTTPMiddleware."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+class SecurityHeaders(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
