@@ -28,12 +28,16 @@ class ArticleSubmission(BaseModel):
 
     Metadata given here wins over what is found in the page."""
 
-    # The rule the validator below enforces, stated in the OpenAPI spec for clients and their generators.
+    # The rule the validator below enforces, stated in the OpenAPI spec for clients and their generators (a field
+    # sent as null counts as not sent).
     model_config = ConfigDict(
         json_schema_extra={
             "oneOf": [
-                {"required": ["title", "text"], "not": {"required": ["html"]}},
-                {"required": ["html"], "not": {"required": ["text"]}},
+                {
+                    "required": ["title", "text"],
+                    "properties": {"title": {"type": "string"}, "text": {"type": "string"}, "html": {"type": "null"}},
+                },
+                {"required": ["html"], "properties": {"html": {"type": "string"}, "text": {"type": "null"}}},
             ]
         }
     )
