@@ -8,6 +8,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.deps import SessionDep, SettingsDep
@@ -34,17 +35,18 @@ class Caller:
         return f"key:{self.key_name}" if self.key_name else f"address:{self.address}"
 
 
-def _caller(
+async def _caller(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Caller:
+    # async (see service/deps.py): most callers send no key, and only a key needs the store, in a thread.
     address = request.client.host if request.client else "unknown"
     if credentials is None:
         if "authorization" in request.headers:
             raise InvalidKey("The Authorization header must read 'Bearer <key>'.")
         return Caller(key_name=None, address=address)
-    row = find_key(session, credentials.credentials)
+    row = await run_in_threadpool(find_key, session, credentials.credentials)
     if row is None:
         raise InvalidKey("This API key is not one Precis issued.")
     if row.revoked_at is not None:
@@ -52,13 +54,13 @@ def _caller(
     return Caller(key_name=row.name, address=address)
 
 
-def _writer(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
+async def _writer(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
     if caller.key_name is None:
         raise MissingKey("Storing or deleting articles needs an API key: send 'Authorization: Bearer <key>'.")
     return caller
 
 
-def _reader(caller: Annotated[Caller, Depends(_caller)], settings: SettingsDep) -> Caller:
+async def _reader(caller: Annotated[Caller, Depends(_caller)], settings: SettingsDep) -> Caller:
     if settings.require_key_for_reads and caller.key_name is None:
         raise MissingKey("This server needs an API key for every request: send 'Authorization: Bearer <key>'.")
     return caller
@@ -83,7 +85,7 @@ WriterDep = Annotated[Caller, Depends(_writer)]
 ReaderDep = Annotated[Caller, Depends(_reader)]
 
 
-def _model_access(request: Request, caller: ReaderDep) -> ModelAccess:
+async def _model_access(request: Request, caller: ReaderDep) -> ModelAccess:
     rate_limits: RateLimits = request.app.state.rate_limits
     return ModelAccess(request.app.state.gate, partial(rate_limits.check, caller.identity))
 

@@ -3,9 +3,9 @@ written while the request runs, and the Prometheus request counters (service/met
 
 import contextvars
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -30,7 +30,7 @@ class RequestIdFilter(logging.Filter):
 class RequestContext(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = given if _SANE_ID.fullmatch(given) else os.urandom(16).hex()
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500

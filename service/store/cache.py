@@ -5,6 +5,8 @@ built from the key. The HTTP API and both batch engines come here.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -15,6 +17,38 @@ from sqlalchemy.orm import Session
 
 from models.language import SUPPORTED
 from service.store.tables import AnswerRow, ArticleRow, SummaryRow
+
+
+class RecentResults:
+    """The stored results this process read or wrote last, in memory.
+
+    A stored result never changes for its key (text hash, versioned model, preset or question hash), so a copy
+    can never be stale, whichever process stored it; a stored summary then costs one query (its article) instead
+    of two. A deleted article's results linger here unreachable: only an article with the same text could ask
+    for them, and they would be its results."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            payload = self._items.get(key)
+            if payload is not None:
+                self._items.move_to_end(key)
+            return payload
+
+    def put(self, key: tuple[str, ...], payload: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = payload
+            self._items.move_to_end(key)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+# A summary's payload is about 2 KB: 20 000 of them, some 40 MB, cover a news site's recent articles.
+_recent = RecentResults(20_000)
 
 
 def summary_etag(content_hash: str, model: str, preset: str) -> str:
@@ -30,11 +64,19 @@ def question_hash(question: str) -> str:
 
 
 def get_summary(session: Session, content_hash: str, model: str, preset: str) -> dict[str, Any] | None:
-    return session.scalar(
-        select(SummaryRow.payload).where(
-            SummaryRow.content_hash == content_hash, SummaryRow.model == model, SummaryRow.preset == preset
+    """The stored summary (callers must not change it: it may be shared with other requests)."""
+    # The database is part of the key: two stores in one process (tests, tools) never see each other's results.
+    key = (str(session.get_bind().url), content_hash, model, preset)
+    payload = _recent.get(key)
+    if payload is None:
+        payload = session.scalar(
+            select(SummaryRow.payload).where(
+                SummaryRow.content_hash == content_hash, SummaryRow.model == model, SummaryRow.preset == preset
+            )
         )
-    )
+        if payload is not None:
+            _recent.put(key, payload)
+    return payload
 
 
 def put_summary(session: Session, content_hash: str, model: str, preset: str, payload: dict[str, Any]) -> None:
