@@ -15,6 +15,8 @@ class ModelConfig:
     summariser: str | None = None
     qa_model: str | None = None
     reader_backend: Backend = "onnx"
+    # The ONNX reader with int8 weights (models/reader_files.py load_reader).
+    reader_int8: bool = False
     torch_threads: int | None = None
 
 

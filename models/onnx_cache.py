@@ -31,6 +31,9 @@ OPSET = 17
 # system); ensure_graph clears those a killed exporter left behind.
 WORK_PREFIX = ".export-"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# How an int8 graph is made from an fp32 one (onnxruntime.quantization.quantize_dynamic's options, weights int8,
+# activations quantized at run time): part of the int8 graph's cache name, so other options quantize afresh.
+INT8_OPTIONS: dict[str, object] = {"weight_type": "QInt8", "op_types_to_quantize": ["MatMul"], "per_channel": False}
 
 
 class ExportError(RuntimeError):
@@ -78,8 +81,8 @@ def ensure_onnx(model_dir: Path, name: str, cache_dir: Path | str | None = None)
 
 
 def ensure_graph(target: Path, kind: str, source: Path) -> Path:
-    """`target`, exported first from the `kind` ("embedder" or "reader") model in `source` if it is not there yet,
-    by a child process; one exporter at a time."""
+    """`target`, exported first from the `kind` ("embedder" or "reader") model in `source`, or quantized ("int8")
+    from the fp32 graph `source`, if it is not there yet, by a child process; one exporter at a time."""
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

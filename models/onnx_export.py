@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.onnx_cache import OPSET, WORK_PREFIX, ExportError
+from models.onnx_cache import INT8_OPTIONS, OPSET, WORK_PREFIX, ExportError
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,17 @@ _PROBES = [
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m models.onnx_export", description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["embedder", "reader"])
-    parser.add_argument("source", type=Path, help="the model directory (embedder) or reader directory (reader)")
+    parser.add_argument("kind", choices=["embedder", "reader", "int8"])
+    parser.add_argument(
+        "source", type=Path, help="the model directory (embedder), reader directory (reader) or fp32 graph (int8)"
+    )
     parser.add_argument("target", type=Path, help="the graph file to write")
     args = parser.parse_args(argv)
     try:
         if args.kind == "embedder":
             export(args.source, args.target)
+        elif args.kind == "int8":
+            quantize(args.source, args.target)
         else:
             from models.reader_export import export_reader
 
@@ -200,6 +204,29 @@ def _quiet_optimiser_logs() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+def quantize(source: Path, target: Path) -> None:
+    """The fp32 graph `source` with dynamic int8 quantization (INT8_OPTIONS), renamed to `target` once ONNX Runtime
+    has run it. How close its outputs are is a question of quality, measured by `precis eval answers`."""
+    import onnx
+    import onnxruntime
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    options = dict(INT8_OPTIONS)
+    weight_type = QuantType[str(options.pop("weight_type"))]
+    with export_workspace(target) as work:
+        final = work / "final.onnx"
+        # The optimised graph holds com.microsoft operators (fused attention, bias+GELU) whose outputs ONNX's shape
+        # inference cannot type; they are all fp32.
+        untyped = {"DefaultTensorType": onnx.TensorProto.FLOAT}
+        quantize_dynamic(source, final, weight_type=weight_type, extra_options=untyped, **options)
+        session = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+        probe = np.array([[101, 2040, 102, 1996, 3664, 102]], dtype=np.int64)  # [CLS] who [SEP] the mayor [SEP]
+        feeds = {"input_ids": probe, "attention_mask": np.ones_like(probe), "token_type_ids": np.zeros_like(probe)}
+        if not all(np.isfinite(output).all() for output in session.run(None, feeds)):
+            raise ExportError("the quantized graph computes non-finite outputs")
+        os.replace(final, target)
 
 
 def _verify(graph: Path, inputs: dict[str, np.ndarray], expected: np.ndarray) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.embedder import length_batches
 from models.tokenization import TextTokenizer
 
 # Context tokens shared by neighbouring windows (the transformers QA pipeline's doc_stride), so an answer cut
@@ -18,6 +19,10 @@ from models.tokenization import TextTokenizer
 DEFAULT_STRIDE = 96
 # Windows per forward pass: bounds memory on a very long context.
 WINDOWS_PER_BATCH = 16
+# Windows are batched only with others of about their length (as the embedder batches sentences): a question's ~3
+# passages padded to the longest spent ~13% of the reader's work on padding, and running them at their own widths
+# measured faster (p50 66 vs 76 ms a question on the loaded 2-core machine, same run), with bit-identical logits.
+MAX_PADDING = 0.08
 
 # Takes int64 arrays named as the tokenizer's input names (windows x tokens), returns (start_logits, end_logits).
 SpanLogits = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
@@ -42,6 +47,7 @@ class ReaderWindows:
     context_mask: np.ndarray  # (windows, tokens): True on context tokens, the only ones an answer may use
     context_of: np.ndarray  # (windows,): which of the contexts the window reads
     null_index: np.ndarray  # (windows,): the [CLS] position, which stands for "no answer"
+    lengths: np.ndarray  # (windows,): tokens of each window before padding
 
 
 class QAReader:
@@ -85,18 +91,20 @@ class QAReader:
         inputs = {name: arrays[name] for name in self.tokenizer.input_names if name in arrays}
         # argmax finds the first [CLS] (not always the first token); 0 for a tokenizer without one.
         null_index = (windows.input_ids == self.tokenizer.cls_token_id).argmax(axis=1)
-        return ReaderWindows(inputs, windows.offsets, windows.context_mask, windows.context_of, null_index)
+        lengths = windows.attention_mask.sum(axis=1)
+        return ReaderWindows(inputs, windows.offsets, windows.context_mask, windows.context_of, null_index, lengths)
 
     def forward(self, windows: ReaderWindows) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end logits, each of shape (windows, tokens)."""
-        starts, ends = [], []
-        count = windows.context_mask.shape[0]
-        for first in range(0, count, WINDOWS_PER_BATCH):
-            batch = {name: values[first : first + WINDOWS_PER_BATCH] for name, values in windows.inputs.items()}
-            start, end = self.logits(batch)
-            starts.append(start)
-            ends.append(end)
-        return np.concatenate(starts), np.concatenate(ends)
+        """Start and end logits, each of shape (windows, tokens). Each batch runs at its longest window's width;
+        the logits of the padding beyond it stay 0, which postprocess never reads."""
+        starts = np.zeros(windows.context_mask.shape, dtype=np.float32)
+        ends = np.zeros(windows.context_mask.shape, dtype=np.float32)
+        for batch in length_batches(windows.lengths.tolist(), WINDOWS_PER_BATCH, MAX_PADDING):
+            width = int(windows.lengths[batch].max())
+            start, end = self.logits({name: values[batch, :width] for name, values in windows.inputs.items()})
+            starts[batch, :width] = start
+            ends[batch, :width] = end
+        return starts, ends
 
     def postprocess(
         self, windows: ReaderWindows, start_logits: np.ndarray, end_logits: np.ndarray, contexts: int

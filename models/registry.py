@@ -85,7 +85,8 @@ def load_models(config: ModelConfig) -> Models:
         summariser = AbstractiveSummariser(config.summariser)
     else:
         summariser = ExtractiveSummariser(embedder)
-    answers = AnswerFinder(embedder, load_reader(config.qa_model, config.reader_backend, threads=threads))
+    reader = load_reader(config.qa_model, config.reader_backend, threads=threads, int8=config.reader_int8)
+    answers = AnswerFinder(embedder, reader)
     # torch is imported only by a model that runs on it (a torch backend, an abstractive summariser); it then gets
     # the configured thread count, which it reads at every operation.
     if config.torch_threads and "torch" in sys.modules:

@@ -178,10 +178,12 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from sentence_transformers import SentenceTransformer
 
-    from models.answers import text_index
+    from models import reader as reader_module
+    from models.answers import AnswerFinder, text_index
     from models.embedder import MAX_TOKENS, bundled_minilm_path, length_batches
     from models.extractive import candidate_count
     from models.presets import load_presets, load_ranking
+    from models.reader_files import load_reader
     from models.sentences import split_sentences
     from service.evaluation.baselines import sumy_picker
 
@@ -248,6 +250,27 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
         curves["st_all"].append(timed_ms(competitor_embed, sentences))
         curves["lexrank"].append(timed_ms(lexrank_summary, text) if words[-1] <= LEXRANK_MAX_WORDS else float("nan"))
 
+    # The reader's variants, question after question in turn, on texts already indexed: the reader before its windows
+    # ran at their own width (one batch padded to the longest), as it is, and with int8 weights (PRECIS_READER_INT8).
+    int8_answers = AnswerFinder(embedder, load_reader(int8=True, threads=embedder.threads))
+
+    def one_padded_batch(text: str, question: str) -> None:
+        own_width = reader_module.MAX_PADDING
+        reader_module.MAX_PADDING = 1.0  # any padding: all of a question's windows in one batch
+        try:
+            models.answers.answer(text, question)
+        finally:
+            reader_module.MAX_PADDING = own_width
+
+    readers = {"padded": one_padded_batch, "default": models.answers.answer, "int8": int8_answers.answer}
+    reader_ms: dict[str, dict[str, list[float]]] = {"600": {k: [] for k in readers}, "long": {k: [] for k in readers}}
+    long_text = article_of(LENGTHS[-1], shared)
+    for _ in range(args.repeats):
+        for size, text in [("600", t) for t in texts] + [("long", long_text)]:
+            for question in QUESTIONS:
+                for name, answer in readers.items():
+                    reader_ms[size][name].append(timed_ms(answer, text, question))
+
     serving = bench_serving(texts)
     report = {
         "date": time.strftime("%Y-%m-%d"),
@@ -267,6 +290,7 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
         **{f"{key}_ms_p50": value for key, value in p50.items() if key != "summary"},
         "words": words,
         "curves_ms": curves,
+        "reader_ms_p50": {size: {k: statistics.median(v) for k, v in by.items()} for size, by in reader_ms.items()},
         **serving,
     }
     report["summary_vs_padded_bound"] = report["summary_ms_p50"] / report["padded_bound_ms_p50"]
@@ -330,6 +354,17 @@ def print_table(r: dict[str, Any]) -> None:
             f"second question on a {r['words'][-1]:,}-word article",
             f"{r['curves_ms']['answer_next'][-1]:.1f} ms",
             "<= 30 ms",
+        ),
+        (
+            "later question p50, ~600 / 20,000 words: reader windows in one padded batch (before)",
+            f"{r['reader_ms_p50']['600']['padded']:.1f} / {r['reader_ms_p50']['long']['padded']:.1f} ms",
+            "",
+        ),
+        (
+            "the same, windows at their own width (the default) / int8 reader (PRECIS_READER_INT8)",
+            f"{r['reader_ms_p50']['600']['default']:.1f} / {r['reader_ms_p50']['long']['default']:.1f} ms; "
+            f"{r['reader_ms_p50']['600']['int8']:.1f} / {r['reader_ms_p50']['long']['int8']:.1f} ms",
+            "<= 40 / 30 ms",
         ),
         (
             "cost per 1,000 words: summary / first answer / later answer",

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     qa_model: str | None = None
     # "onnx" runs the reader in ONNX Runtime (exported once into the same cache as the embedder); "torch" in torch.
     reader_backend: Backend = "onnx"
+    # The "onnx" reader with its MatMul weights in int8: faster, answers a little different (README, Performance).
+    reader_int8: bool = False
     # Writes (storing, deleting articles) always need a key (`precis keys create NAME`); reads, including the
     # model-backed summaries and answers the reader page asks for, only when this is true.
     require_key_for_reads: bool = False
@@ -71,6 +73,7 @@ class Settings(BaseSettings):
             summariser=self.summariser,
             qa_model=self.qa_model,
             reader_backend=self.reader_backend,
+            reader_int8=self.reader_int8,
             torch_threads=self.torch_threads,
         )
 
