@@ -1,6 +1,7 @@
 """Load on a real `precis serve` (127.0.0.1 only, bounded in requests and time), printing a JSON report:
 
     python -m scripts.bench_load burst    # 256 concurrent largest-allowed summaries, cached reads alongside
+    python -m scripts.bench_load refusal  # one request at a time while the model queue is full: time to 503
     python -m scripts.bench_load mixed    # 50 clients for 60 s: cached and uncached summaries, answers
     python -m scripts.bench_load html     # server memory before, during and after a burst of the largest pages
     python -m scripts.bench_load starts   # fresh SQLite database, --workers 2, ten starts: how many die
@@ -170,6 +171,48 @@ def bench_burst(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def bench_refusal(args: argparse.Namespace) -> dict[str, Any]:
+    """The burst's refusals as one client sees them alone: a queue of one slot and no waiting places, kept full by
+    a thread posting the largest texts, while texts as large are posted one at a time."""
+    import threading
+
+    from service.settings import Settings
+
+    body = json.dumps({"text": _longest_text(Settings().max_text_chars)}).encode()
+    headers = {"Content-Type": "application/json"}
+    one_slot = {"PRECIS_MODEL_SLOTS": "1", "PRECIS_MODEL_QUEUE": "0"}
+    with (
+        tempfile.TemporaryDirectory() as directory,
+        running_server(f"sqlite:///{Path(directory) / 'refusal.db'}", **(UNLIMITED | one_slot)) as server,
+    ):
+        stop = threading.Event()
+
+        def keep_full() -> None:
+            with httpx.Client(base_url=server.url, timeout=120) as client:
+                while not stop.is_set():
+                    client.post("/v1/summaries", content=body, headers=headers)
+
+        filler = threading.Thread(target=keep_full)
+        filler.start()
+        time.sleep(1)
+        refused, statuses = [], Counter()
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            for _ in range(args.requests):
+                started = time.perf_counter()
+                status = client.post("/v1/summaries", content=body, headers=headers).status_code
+                statuses[str(status)] += 1
+                if status == 503:
+                    refused.append(_ms(started))
+        stop.set()
+        filler.join()
+    return {
+        "requests": args.requests,
+        "body_bytes": len(body),
+        "statuses": dict(statuses),
+        "refused": _summary(refused),
+    }
+
+
 async def _mixed(server: Server, ids: list[int], clients: int, seconds: float) -> dict[str, Any]:
     texts = [fields["text"] for fields in sample_archive(151)]
     deadline = time.perf_counter() + seconds
@@ -291,6 +334,9 @@ def main() -> None:
     burst.add_argument("--requests", type=int, default=256)
     burst.add_argument("--seconds", type=float, default=8, help="how long cached reads are timed around the burst")
     burst.set_defaults(run=bench_burst)
+    refusal = benches.add_parser("refusal", help="time to a 503 while the model queue is full, one request at a time")
+    refusal.add_argument("--requests", type=int, default=200)
+    refusal.set_defaults(run=bench_refusal)
     mixed = benches.add_parser("mixed", help="many clients, mixed traffic, for a while")
     mixed.add_argument("--clients", type=int, default=50)
     mixed.add_argument("--seconds", type=float, default=60)
