@@ -16,7 +16,7 @@ from service.early_refusal import RefuseWhenSaturated
 from service.errors import install_error_handlers
 from service.http_methods import HttpMethods
 from service.ingest.extraction_worker import ExtractionWorker
-from service.memory import return_large_blocks_to_the_system
+from service.memory import keep_malloc_lean
 from service.model_gate import ModelGate
 from service.model_loading import load_models
 from service.rate_limits import RateLimits
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        return_large_blocks_to_the_system()
+        keep_malloc_lean()
         engine = make_engine(settings.database_url, settings.database_connect_timeout)
         app.state.sessions = make_session_factory(engine)
         app.state.extractor = ExtractionWorker(
