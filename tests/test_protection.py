@@ -215,15 +215,14 @@ def _queued(base_url: str) -> float:
 
 
 @pytest.mark.slow
-def test_sigterm_lets_the_requests_in_flight_finish(tmp_path, news) -> None:
+def test_sigterm_lets_the_request_in_flight_finish(tmp_path, news) -> None:
     long_text = "\n".join([article.text for article in news.values()] * 40)[:190_000]  # ~0.5 s of summary
-    with running_server(f"sqlite:///{tmp_path / 'drain.db'}") as server, ThreadPoolExecutor(2) as pool:
-        in_flight = [
-            pool.submit(httpx.post, f"{server.url}/v1/summaries", json={"text": f"{long_text} {i}"}, timeout=60)
-            for i in range(2)
-        ]
+    with running_server(f"sqlite:///{tmp_path / 'drain.db'}") as server, ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(httpx.post, f"{server.url}/v1/summaries", json={"text": long_text}, timeout=60)
+        # SIGTERM once the models hold it: sent earlier, the request might not have connected yet, and a stopping
+        # server rightly refuses new connections.
         deadline = time.monotonic() + 30
         while _queued(server.url) == 0:
-            assert time.monotonic() < deadline, "the requests never reached the models"
+            assert time.monotonic() < deadline, "the request never reached the models"
         os.kill(server.pid, signal.SIGTERM)
-        assert [future.result().status_code for future in in_flight] == [200, 200]
+        assert in_flight.result().status_code == 200
