@@ -257,3 +257,13 @@ def test_an_unreadable_body_is_a_422_in_the_error_shape(client: TestClient, body
     assert response.status_code == 422
     error = response.json()["error"]
     assert error == {"code": "malformed_json", "message": "The request body is not valid UTF-8 JSON."}
+
+
+def test_a_story_left_blank_once_its_furniture_is_dropped_is_a_422(client: TestClient) -> None:
+    # The furniture line goes, and what is left is a zero-width space: the store's rule refuses it, as a 422.
+    response = client.post("/v1/articles", json={"title": "Teaser", "text": "Advertisement\n\u200b"})
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "unreadable_article",
+        "message": "text: must not be empty or only whitespace",
+    }

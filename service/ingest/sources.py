@@ -61,21 +61,26 @@ def _story_text(text: str) -> str:
 
 def article_from_submission(submission: ArticleSubmission, extract: Extractor = extract_article) -> NewArticle:
     """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones.
-    Either way the text is stored without furniture lines."""
+    Either way the text is stored without furniture lines. What the store would refuse (a story left blank, an
+    extracted headline over its length) is a RecordError, as every other unusable record is."""
     if submission.html is None:
         fields = submission.model_dump(exclude={"html"})
-        return NewArticle.model_validate(fields | {"text": _story_text(fields["text"])})
-    extracted = _story_in_html(submission.html, submission.url, extract)
-    title = submission.title or extracted.title
-    if not title:
-        raise RecordError("the page has no title; give one")
-    return NewArticle(
-        title=title,
-        text=_story_text(extracted.text),
-        url=submission.url,
-        published_at=submission.published_at or extracted.published_at,
-        source=submission.source or extracted.source,
-    )
+        fields["text"] = _story_text(fields["text"])
+    else:
+        extracted = _story_in_html(submission.html, submission.url, extract)
+        fields = {
+            "title": submission.title or extracted.title,
+            "text": _story_text(extracted.text),
+            "url": submission.url,
+            "published_at": submission.published_at or extracted.published_at,
+            "source": submission.source or extracted.source,
+        }
+        if not fields["title"]:
+            raise RecordError("the page has no title; give one")
+    try:
+        return NewArticle.model_validate(fields)
+    except ValidationError as error:
+        raise RecordError(describe_validation_errors(error.errors())) from None
 
 
 def record_from_fields(location: str, fields: Mapping[str, Any]) -> Record:
