@@ -24,6 +24,12 @@ class HttpMiddleware:
         raise NotImplementedError
 
 
+def declared_length(scope: Scope) -> int | None:
+    """The body's length as its Content-Length header declares it; None when it declares none (or nonsense)."""
+    declared = dict(scope["headers"]).get(b"content-length")
+    return int(declared) if declared is not None and declared.isdigit() else None
+
+
 async def send_error(send: Send, error: PrecisError, close: bool = False) -> None:
     """The error as the exception handlers would render it, from a middleware. `close`: the body was not read, and
     receiving the rest of it is not worth the server's time."""

@@ -5,7 +5,7 @@ and refused the moment it passes the cap, so a 100 MB upload costs the server at
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.asgi import HttpMiddleware, send_error
+from service.asgi import HttpMiddleware, declared_length, send_error
 from service.errors import BodyTooLarge
 
 
@@ -15,8 +15,8 @@ class BodyLimit(HttpMiddleware):
         self.max_bytes = max_bytes
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        declared = declared_length(scope)
+        if declared is not None and declared > self.max_bytes:
             await send_error(send, BodyTooLarge(self.max_bytes), close=True)
             return
         received = 0

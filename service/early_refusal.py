@@ -7,7 +7,7 @@ the store, so nothing servable is refused here; a stored article's routes go thr
 from starlette.types import Receive, Scope, Send
 
 from service import metrics
-from service.asgi import HttpMiddleware, send_error
+from service.asgi import HttpMiddleware, declared_length, send_error
 from service.errors import Overloaded
 from service.model_gate import ModelGate
 
@@ -21,8 +21,7 @@ class RefuseWhenSaturated(HttpMiddleware):
             await self.app(scope, receive, send)
             return
         # The body's size stands for the text's length (a little over it: JSON quotes and escapes).
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if gate.has_room(int(declared) if declared.isdigit() else 0):
+        if gate.has_room(declared_length(scope) or 0):
             await self.app(scope, receive, send)
             return
         metrics.REJECTED.labels(reason=f"{gate.name}_busy").inc()

@@ -36,7 +36,8 @@ class ModelGate:
 
     @property
     def saturated(self) -> bool:
-        return self._admitted >= self.capacity or (self.max_chars is not None and self._chars >= self.max_chars)
+        """Not even the shortest text would be admitted now."""
+        return not self.has_room(1)
 
     def has_room(self, chars: int) -> bool:
         """Whether a text of `chars` characters would be admitted now."""

@@ -53,11 +53,9 @@ def related_articles(
 ) -> RelatedArticles:
     """The stored articles closest in meaning to this one, best first."""
     model_id = vector_model_id(models.embedder.name)
-    # Only filling in missing vectors needs the models; with them all stored, this is a read that flows even
-    # when the models are busy.
-    if not vectors.has_vector(session, article.content_hash, model_id) or vectors.articles_without_vector(
-        session, model_id, 1
-    ):
+    # Only filling in missing vectors (this article's among them) needs the models; with them all stored, this
+    # is a read that flows even when the models are busy.
+    if vectors.any_without_vector(session, model_id):
         with access.admit("vectors"):
             store_vectors(session, models, [article])
             store_missing_vectors(session, models, LAZY_FILL_LIMIT)

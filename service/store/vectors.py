@@ -20,6 +20,11 @@ def has_vector(session: Session, content_hash: str, model: str) -> bool:
     return session.get(ArticleVectorRow, (content_hash, model)) is not None
 
 
+def any_without_vector(session: Session, model: str) -> bool:
+    """Whether some stored article has no vector for this model (one EXISTS query, no row read)."""
+    return bool(session.scalar(select(exists(select(ArticleRow.id).where(~_has_vector(model))))))
+
+
 def articles_without_vector(session: Session, model: str, limit: int) -> list[ArticleRow]:
     rows = session.scalars(select(ArticleRow).where(~_has_vector(model)).order_by(ArticleRow.id).limit(limit))
     return list(rows)
