@@ -26,11 +26,8 @@ from typing import Any
 import httpx
 
 from scripts.archive_sample import sample_archive
-from scripts.bench import percentile, rss_mib
+from scripts.bench import NO_RATE_LIMIT, percentile, rss_mib
 from tests.server import Server, running_server
-
-# Every client here is 127.0.0.1: the per-address rate limit would be the only thing measured.
-UNLIMITED = {"PRECIS_RATE_LIMIT": "100000000/minute"}
 
 
 def _descendants(pid: int) -> list[int]:
@@ -51,7 +48,7 @@ def _server_with_articles(count: int, **env: str) -> Iterator[tuple[Server, list
     """A server on a fresh SQLite file holding `count` archive articles, each with its medium summary stored."""
     with (
         tempfile.TemporaryDirectory() as directory,
-        running_server(f"sqlite:///{Path(directory) / 'load.db'}", **(UNLIMITED | env)) as server,
+        running_server(f"sqlite:///{Path(directory) / 'load.db'}", **(NO_RATE_LIMIT | env)) as server,
     ):
         with httpx.Client(base_url=server.url, headers=server.auth, timeout=120) as client:
             ids = [client.post("/v1/articles", json=fields).json()["id"] for fields in sample_archive(count)]
@@ -183,7 +180,7 @@ def bench_refusal(args: argparse.Namespace) -> dict[str, Any]:
     one_slot = {"PRECIS_MODEL_SLOTS": "1", "PRECIS_MODEL_QUEUE": "0"}
     with (
         tempfile.TemporaryDirectory() as directory,
-        running_server(f"sqlite:///{Path(directory) / 'refusal.db'}", **(UNLIMITED | one_slot)) as server,
+        running_server(f"sqlite:///{Path(directory) / 'refusal.db'}", **(NO_RATE_LIMIT | one_slot)) as server,
     ):
         stop = threading.Event()
 

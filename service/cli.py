@@ -23,7 +23,7 @@ from service.store.database import StoreUnavailable, make_engine, make_session_f
 HTML_SUFFIXES = {".html", ".htm"}
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
     from models.registry import Models
     from service.ingest.load import IngestReport
@@ -104,14 +104,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _session(settings: Settings) -> "Session":
-    return make_session_factory(make_engine(settings.database_url, settings.database_connect_timeout))()
+def _sessions(settings: Settings) -> "sessionmaker[Session]":
+    """Sessions on the configured store, its schema brought to the newest migration."""
+    return make_session_factory(make_engine(settings.database_url, settings.database_connect_timeout))
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> None:
     from service.store.keys import KeyNameTaken, create_key, list_keys, revoke_key
 
-    with _session(settings) as session:
+    with _sessions(settings)() as session:
         if args.keys_command == "create":
             try:
                 row, key = create_key(session, args.name)
@@ -131,7 +132,7 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> None:
     from service.store.articles import delete_article, get_article
 
-    with _session(settings) as session:
+    with _sessions(settings)() as session:
         article = get_article(session, args.id)
         if article is None:
             raise PrecisError(f"no article with id {args.id}.")
@@ -178,7 +179,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
 def _store(settings: Settings, records: Iterable["Record"]) -> "IngestReport":
     from service.ingest.load import store_records
 
-    with _session(settings) as session:
+    with _sessions(settings)() as session:
         report = store_records(session, records, settings.max_text_chars)
     for location, reason in report.skipped:
         print(f"skipped {location}: {reason}", file=sys.stderr)
@@ -243,8 +244,7 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
         # The Ray workers load the models; this process only hands out the work.
         report = run_batch_on_ray(settings, plan)
     else:
-        sessions = make_session_factory(make_engine(settings.database_url, settings.database_connect_timeout))
-        report = run_batch(sessions, _load_models(settings), plan)
+        report = run_batch(_sessions(settings), _load_models(settings), plan)
     rate = report.articles / report.seconds if report.seconds else 0.0
     stored = ", ".join(f"{preset} {count}" for preset, count in report.stored.items())
     print(

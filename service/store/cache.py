@@ -20,7 +20,7 @@ from service.store.tables import AnswerRow, ArticleRow, SummaryRow
 
 
 class RecentResults:
-    """The stored results this process read or wrote last, in memory.
+    """The stored results this process read last, in memory.
 
     A stored result never changes for its key (text hash, versioned model, preset or question hash), so a copy
     can never be stale, whichever process stored it; a stored summary then costs one query (its article) instead
@@ -29,17 +29,17 @@ class RecentResults:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple[object, ...], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> dict[str, Any] | None:
+    def get(self, key: tuple[object, ...]) -> dict[str, Any] | None:
         with self._lock:
             payload = self._items.get(key)
             if payload is not None:
                 self._items.move_to_end(key)
             return payload
 
-    def put(self, key: tuple[str, ...], payload: dict[str, Any]) -> None:
+    def put(self, key: tuple[object, ...], payload: dict[str, Any]) -> None:
         with self._lock:
             self._items[key] = payload
             self._items.move_to_end(key)
@@ -66,7 +66,7 @@ def question_hash(question: str) -> str:
 def get_summary(session: Session, content_hash: str, model: str, preset: str) -> dict[str, Any] | None:
     """The stored summary (callers must not change it: it may be shared with other requests)."""
     # The database is part of the key: two stores in one process (tests, tools) never see each other's results.
-    key = (str(session.get_bind().url), content_hash, model, preset)
+    key = (session.get_bind().url, content_hash, model, preset)
     payload = _recent.get(key)
     if payload is None:
         payload = session.scalar(
