@@ -29,20 +29,3 @@ def vector_model_id(embedder_name: str) -> str:
 def article_vectors(embedder: Embedder, articles: Sequence[tuple[str, str]]) -> np.ndarray:
     """Unit vectors, one row per (title, text), in input order."""
     return embedder.embed([lead_text(title, text) for title, text in articles])
-
-
-def most_similar(query: np.ndarray, candidates: np.ndarray, limit: int, exclude: int) -> list[tuple[int, float]]:
-    """(row, cosine) of at most `limit` candidate rows closest to `query`, best first, each at least
-    MIN_SIMILARITY, never row `exclude`.
-
-    The vectors are unit length, so a dot product is the cosine. A brute-force pass over every stored vector
-    takes milliseconds for a news archive of tens of thousands of articles; far beyond that an approximate
-    nearest-neighbour index would be needed."""
-    scores = candidates @ query
-    scores[exclude] = -np.inf
-    count = min(limit, len(scores) - 1)
-    if count <= 0:
-        return []
-    best = np.argpartition(-scores, count - 1)[:count]
-    best = best[np.argsort(-scores[best], kind="stable")]
-    return [(int(row), float(scores[row])) for row in best if scores[row] >= MIN_SIMILARITY]

@@ -9,7 +9,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models
-from service.api import answers, articles, docs, health, related, summaries
+from service.api import answers, articles, docs, health, related, search, summaries
+from service.archive.index import open_archive_index
 from service.auth import document_keys_required_for_reads
 from service.body_limit import BodyLimit
 from service.early_refusal import RefuseWhenSaturated
@@ -45,8 +46,13 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         if models is None:
             log.info("loading models; the port opens when they are ready")
         app.state.models = models or load_models(settings)
+        with app.state.sessions() as session:
+            app.state.archive_index = open_archive_index(settings, app.state.models, session)
         log.info("precis ready", extra={"database": engine.url.render_as_string(hide_password=True)})
         yield
+        # What this process added since it loaded the index is in the log too; saving only shortens the next
+        # start's replay.
+        app.state.archive_index.save()
         app.state.extractor.close()
         engine.dispose()
 
@@ -62,6 +68,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
     )
     app.state.settings = settings
     app.state.models = None
+    app.state.archive_index = None
     app.state.gate = ModelGate(settings.model_slots, settings.model_queue, max_chars=settings.model_queue_chars)
     app.state.rate_limits = RateLimits(settings.rate_limit)
     install_error_handlers(app)
@@ -81,7 +88,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
-    for module in (articles, summaries, answers, related, health, docs):
+    for module in (articles, summaries, answers, related, search, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)
     if settings.require_key_for_reads:

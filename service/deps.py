@@ -1,4 +1,4 @@
-"""Typed FastAPI dependencies for the shared state: settings, store sessions, models.
+"""Typed FastAPI dependencies for the shared state: settings, store sessions, models, the archive's vector index.
 
 A dependency that neither blocks nor waits is `async def`: FastAPI runs a plain `def` dependency in its thread pool,
 and those hand-offs between threads were a third of what a stored summary cost."""
@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from models.registry import Models
+from service.archive.index import ArchiveIndex
 from service.errors import ArticleNotFound, NotReady
 from service.model_gate import ModelGate
 from service.settings import Settings
@@ -39,6 +40,13 @@ async def _models(request: Request) -> Models:
     return models
 
 
+async def _archive_index(request: Request) -> ArchiveIndex:
+    index: ArchiveIndex | None = request.app.state.archive_index
+    if index is None:
+        raise NotReady("The archive's vector index is still loading; try again shortly.")
+    return index
+
+
 async def _gate(request: Request) -> ModelGate:
     return request.app.state.gate
 
@@ -47,6 +55,7 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 GateDep = Annotated[ModelGate, Depends(_gate)]
 SessionDep = Annotated[Session, Depends(_session)]
 ModelsDep = Annotated[Models, Depends(_models)]
+ArchiveIndexDep = Annotated[ArchiveIndex, Depends(_archive_index)]
 
 
 # Ids are 64-bit integers in the store; a larger number could never name an article.

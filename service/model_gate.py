@@ -70,16 +70,20 @@ class ModelGate:
                 metrics.QUEUE.labels(gate=self.name).set(self._admitted)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ModelAccess:
-    """One request's way to the models: its caller's rate limit first, then the gate."""
+    """One request's way to the models: its caller's rate limit first, then the gate. A request counts once against
+    the limit however many model runs it makes (asking the archive reads several articles)."""
 
     gate: ModelGate
     count_against_limit: Callable[[], None] = lambda: None
+    _counted: bool = False
 
     @contextmanager
     def admit(self, kind: str, chars: int = 0) -> Iterator[None]:
-        self.count_against_limit()
+        if not self._counted:
+            self.count_against_limit()
+            self._counted = True
         with self.gate.admit(kind, chars):
             yield
 

@@ -12,10 +12,19 @@ from models.presets import load_presets
 from models.registry import Models
 from models.results import Summary
 from service import metrics
+from service.archive.index import ArchiveIndex
+from service.archive.search import SearchMode, search_articles
 from service.errors import Overloaded, TextTooLong, UnsupportedLanguage
 from service.model_gate import UNLIMITED, ModelAccess
 from service.related import store_vectors
-from service.schemas import AnswerResponse, SummaryResponse, SummarySentenceOut
+from service.schemas import (
+    AnswerResponse,
+    MatchedSentence,
+    SearchHit,
+    SearchResults,
+    SummaryResponse,
+    SummarySentenceOut,
+)
 from service.settings import Settings
 from service.store import cache
 from service.store.articles import NewArticle, add_article
@@ -24,7 +33,7 @@ from service.store.tables import ArticleRow
 log = logging.getLogger(__name__)
 
 # Per-request fields; everything else in a response is determined by the cache key and is stored.
-_NOT_STORED = {"elapsed_ms", "cached", "article_id"}
+_NOT_STORED = {"elapsed_ms", "cached", "article_id", "title", "alternatives"}
 
 
 def check_length(field: str, value: str, limit: int) -> None:
@@ -168,3 +177,33 @@ def answer_about_article(
     answer = answer_question(models, settings, article.text, question, access)
     cache.put_answer(session, article.content_hash, models.answers_id, question, stored_payload(answer))
     return answer.model_copy(update={"article_id": article.id})
+
+
+def search_archive(
+    session: Session,
+    models: Models,
+    index: ArchiveIndex,
+    settings: Settings,
+    query: str,
+    limit: int,
+    mode: SearchMode = SearchMode.fused,
+    access: ModelAccess = UNLIMITED,
+) -> SearchResults:
+    check_length("q", query, settings.max_question_chars)
+    started = time.perf_counter()
+    hits = search_articles(session, models, index, query, limit, mode, access)
+    items = [
+        SearchHit(
+            id=hit.article.id,
+            title=hit.article.title,
+            source=hit.article.source,
+            published_at=hit.article.published_at,
+            score=hit.score,
+            matched_by=list(hit.matched_by),
+            sentence=MatchedSentence(text=hit.sentence.text, start=hit.sentence.start, end=hit.sentence.end),
+        )
+        for hit in hits
+    ]
+    return SearchResults(
+        query=query, mode=mode.value, items=items, model=index.model_id, elapsed_ms=_elapsed_ms(started)
+    )

@@ -6,11 +6,11 @@ at a time when related articles are next asked for, so no request waits for a wh
 
 from collections.abc import Sequence
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from models.registry import Models
-from models.related import article_vectors, most_similar, vector_model_id
+from models.related import MIN_SIMILARITY, article_vectors, vector_model_id
+from service.archive.index import ArchiveIndex
 from service.model_gate import UNLIMITED, ModelAccess
 from service.schemas import RelatedArticle, RelatedArticles
 from service.store import vectors
@@ -49,7 +49,12 @@ def store_missing_vectors(session: Session, models: Models, limit: int | None = 
 
 
 def related_articles(
-    session: Session, models: Models, article: ArticleRow, limit: int, access: ModelAccess = UNLIMITED
+    session: Session,
+    models: Models,
+    index: ArchiveIndex,
+    article: ArticleRow,
+    limit: int,
+    access: ModelAccess = UNLIMITED,
 ) -> RelatedArticles:
     """The stored articles closest in meaning to this one, best first."""
     model_id = vector_model_id(models.embedder.name)
@@ -59,9 +64,10 @@ def related_articles(
         with access.admit("vectors"):
             store_vectors(session, models, [article])
             store_missing_vectors(session, models, LAZY_FILL_LIMIT)
-    ids, matrix = vectors.all_vectors(session, model_id)
-    own_row = int(np.flatnonzero(ids == article.id)[0])
-    scores = {int(ids[row]): score for row, score in most_similar(matrix[own_row], matrix, limit, exclude=own_row)}
+    index.sync(session)
+    [(_, own)] = vectors.vectors_of(session, model_id, [article.id])
+    # Below MIN_SIMILARITY two stories share little more than being news: "related" would mislead.
+    scores = {id_: score for id_, score in index.nearest(own, limit, exclude=[article.id]) if score >= MIN_SIMILARITY}
     items = [
         RelatedArticle(
             id=row.id, title=row.title, source=row.source, published_at=row.published_at, score=round(scores[row.id], 4)

@@ -133,7 +133,9 @@ class QuestionRequest(BaseModel):
 
 
 class TextQuestionRequest(QuestionRequest):
-    text: NonBlank
+    text: NonBlank | None = Field(
+        None, description="The article to read; leave it out to ask the whole archive of stored articles."
+    )
 
 
 class AnswerResponse(BaseModel):
@@ -151,7 +153,25 @@ class AnswerResponse(BaseModel):
     )
     elapsed_ms: float
     cached: bool = Field(False, description="True when served from the store without running a model.")
-    article_id: int | None = None
+    article_id: int | None = Field(None, description="The stored article read (the citation, for the archive).")
+    title: str | None = Field(None, description="That article's headline, when the archive was asked.")
+    alternatives: list["CitedAnswer"] = Field(
+        [], description="When the archive was asked: the best answers found in other articles, best first."
+    )
+
+
+class CitedAnswer(BaseModel):
+    """An answer found in one stored article, with where it is."""
+
+    answer: str
+    start: int
+    end: int
+    score: float
+    context: str
+    context_start: int
+    context_end: int
+    article_id: int
+    title: str
 
 
 class Health(BaseModel):
@@ -166,3 +186,27 @@ class Readiness(BaseModel):
     model_capacity: int = Field(description="How many may run or wait; beyond it, requests get 503 at once.")
     summariser: str | None = None
     answers: str | None = None
+
+
+class MatchedSentence(BaseModel):
+    text: str
+    start: int = Field(description="Character offset in the article text.")
+    end: int
+
+
+class SearchHit(BaseModel):
+    id: int
+    title: str
+    source: str | None
+    published_at: UtcDateTime | None
+    score: float = Field(description="Reciprocal-rank fusion of the keyword and meaning rankings; higher is better.")
+    matched_by: list[Literal["keywords", "meaning"]] = Field(description="The rankings that found this article.")
+    sentence: MatchedSentence = Field(description="The sentence that best matches the query.")
+
+
+class SearchResults(BaseModel):
+    query: str
+    mode: Literal["fused", "keywords", "meaning"]
+    items: list[SearchHit]
+    model: str = Field(description="The vectors' model (meaning search).")
+    elapsed_ms: float

@@ -1,6 +1,7 @@
 """All configuration, read once from PRECIS_* environment variables, with embedded defaults."""
 
 from functools import cache
+from pathlib import Path
 
 from limits import parse
 from pydantic import Field, field_validator
@@ -13,6 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRECIS_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./precis.db"
+    # The archive's vector index (search, related articles, asking the archive): a folder per database and model
+    # below this one; rebuilt from the store whenever it is missing.
+    index_dir: Path = Path.home() / ".cache" / "precis" / "index"
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1

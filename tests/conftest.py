@@ -131,6 +131,15 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _index_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Vector indexes (one folder per database) go to this run's temporary folder, for the servers and commands the
+    tests start too, not to ~/.cache."""
+    os.environ["PRECIS_INDEX_DIR"] = str(tmp_path_factory.mktemp("index"))
+    yield
+    del os.environ["PRECIS_INDEX_DIR"]
+
+
 @pytest.fixture(scope="session")
 def models() -> Models:
     return load_models(ModelConfig())
@@ -163,6 +172,12 @@ def _throwaway_postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database (for what only PostgreSQL can show: several processes on one store)."""
+    yield from _throwaway_postgres_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,8 +1,9 @@
 from fastapi import APIRouter
 
 from service.api import error_responses
+from service.archive.answers import answer_from_archive
 from service.auth import OPEN_TO_READERS, ModelAccessDep
-from service.deps import ArticleDep, ModelsDep, SessionDep, SettingsDep
+from service.deps import ArchiveIndexDep, ArticleDep, ModelsDep, SessionDep, SettingsDep
 from service.operations import answer_about_article, answer_question
 from service.schemas import AnswerResponse, QuestionRequest, TextQuestionRequest
 
@@ -32,7 +33,16 @@ def answer_about_stored_article(
     responses=error_responses(401, 403, 413, 422, 429, 503),
     openapi_extra=OPEN_TO_READERS,
 )
-def answer_about_posted_text(
-    access: ModelAccessDep, request: TextQuestionRequest, models: ModelsDep, settings: SettingsDep
+def answer_about_posted_text_or_archive(
+    access: ModelAccessDep,
+    request: TextQuestionRequest,
+    models: ModelsDep,
+    settings: SettingsDep,
+    index: ArchiveIndexDep,
+    session: SessionDep,
 ) -> AnswerResponse:
+    """Answers from the text sent, or, without one, from the stored article that answers best (its id and
+    headline cite it; other articles' answers follow in `alternatives`)."""
+    if request.text is None:
+        return answer_from_archive(session, models, index, settings, request.question, access)
     return answer_question(models, settings, request.text, request.question, access)

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Query
 
 from service.api import error_responses
 from service.auth import OPEN_TO_READERS, ModelAccessDep
-from service.deps import ArticleDep, ModelsDep, SessionDep
+from service.deps import ArchiveIndexDep, ArticleDep, ModelsDep, SessionDep
 from service.related import related_articles
 from service.schemas import RelatedArticles
 
@@ -19,7 +19,8 @@ def read_related_articles(
     access: ModelAccessDep,
     article: ArticleDep,
     models: ModelsDep,
+    index: ArchiveIndexDep,
     session: SessionDep,
     limit: int = Query(5, ge=1, le=50),
 ) -> RelatedArticles:
-    return related_articles(session, models, article, limit, access)
+    return related_articles(session, models, index, article, limit, access)

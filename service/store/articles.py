@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.store.tables import AnswerRow, ArticleRow, ArticleVectorRow, SummaryRow
+from service.store.tables import AnswerRow, ArticleRow, ArticleVectorRow, SummaryRow, VectorIndexLogRow
 
 
 def _well_formed(value: str) -> str:
@@ -91,9 +91,11 @@ def get_article(session: Session, article_id: int) -> ArticleRow | None:
 
 
 def delete_article(session: Session, article: ArticleRow) -> None:
-    """Removes the article with everything computed from its text: summaries, answers and its vector."""
+    """Removes the article with everything computed from its text: summaries, answers and its vector (and from the
+    vector index, through its log)."""
     for table in (SummaryRow, AnswerRow, ArticleVectorRow):
         session.execute(delete(table).where(table.content_hash == article.content_hash))
+    session.add(VectorIndexLogRow(article_id=article.id))
     session.delete(article)
     session.commit()
 

@@ -1,13 +1,13 @@
 """Stored article vectors for related articles: plain functions over a session."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import Exists, exists, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.store.tables import ArticleRow, ArticleVectorRow
+from service.store.tables import ArticleRow, ArticleVectorRow, VectorIndexLogRow, utc_now
 
 _DTYPE = np.dtype("<f4")
 
@@ -35,33 +35,66 @@ def ids_without_vector(session: Session, model: str) -> list[int]:
 
 
 def put_vectors(session: Session, model: str, vectors: Mapping[str, np.ndarray]) -> None:
-    """Stores one vector per content hash, in one transaction; a vector another process stored first is kept."""
-    session.add_all(_row(content_hash, model, vector) for content_hash, vector in vectors.items())
+    """Stores one vector per content hash, in one transaction with their entries in the vector index's log; a
+    vector another process stored first is kept."""
     try:
-        session.commit()
+        _add(session, model, vectors)
     except IntegrityError:
-        # Two requests filled in the same articles at once; store ours only where theirs is missing.
+        # Two requests filled in the same articles at once; store ours only where theirs is missing (and logged).
         session.rollback()
-        for content_hash, vector in vectors.items():
-            if not has_vector(session, content_hash, model):
-                session.add(_row(content_hash, model, vector))
-        session.commit()
+        _add(session, model, {h: v for h, v in vectors.items() if not has_vector(session, h, model)})
+
+
+def _add(session: Session, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+    session.add_all(_row(content_hash, model, vector) for content_hash, vector in vectors.items())
+    log_vector_changes(session, list(vectors))
+    session.commit()
+
+
+def log_vector_changes(session: Session, content_hashes: Sequence[str]) -> None:
+    """Appends the articles with these texts to the log every process's vector index follows (uncommitted: it
+    commits with the change it records)."""
+    if not content_hashes:
+        return
+    session.flush()
+    session.execute(
+        insert(VectorIndexLogRow).from_select(
+            ["article_id", "created_at"],
+            select(ArticleRow.id, literal(utc_now(), VectorIndexLogRow.created_at.type)).where(
+                ArticleRow.content_hash.in_(content_hashes)
+            ),
+        )
+    )
 
 
 def _row(content_hash: str, model: str, vector: np.ndarray) -> ArticleVectorRow:
     return ArticleVectorRow(content_hash=content_hash, model=model, vector=vector.astype(_DTYPE).tobytes())
 
 
-def all_vectors(session: Session, model: str) -> tuple[np.ndarray, np.ndarray]:
-    """The ids of every stored article with a vector for this model, and their vectors as the rows of a matrix.
-
-    Only ids and vectors are read: ~0.1-0.2 s for 20 000 articles on SQLite on two busy cores."""
-    rows = session.execute(
+def _by_article(model: str):  # type: ignore[no-untyped-def]
+    return (
         select(ArticleRow.id, ArticleVectorRow.vector)
         .join(ArticleVectorRow, ArticleVectorRow.content_hash == ArticleRow.content_hash)
         .where(ArticleVectorRow.model == model)
-    ).all()
-    ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
-    dimension = len(rows[0].vector) // _DTYPE.itemsize if rows else 0
-    matrix = np.frombuffer(b"".join(row.vector for row in rows), dtype=_DTYPE).reshape(len(rows), dimension)
-    return ids, matrix
+    )
+
+
+def vectors_of(session: Session, model: str, article_ids: Sequence[int]) -> list[tuple[int, np.ndarray]]:
+    """(article id, vector) of those of these articles that are stored and have a vector for this model."""
+    rows = session.execute(_by_article(model).where(ArticleRow.id.in_(article_ids))).all()
+    return [(row.id, np.frombuffer(row.vector, dtype=_DTYPE)) for row in rows]
+
+
+def vector_chunks(session: Session, model: str, size: int = 10_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every stored article's id and vector for this model, as (ids, matrix) chunks in id order; only ids and
+    vectors are read, a chunk at a time, so a million articles never sit in memory twice."""
+    after = 0
+    while True:
+        chunk = _by_article(model).where(ArticleRow.id > after).order_by(ArticleRow.id).limit(size)
+        rows = session.execute(chunk).all()
+        if not rows:
+            return
+        ids = np.fromiter((row.id for row in rows), dtype=np.uint64, count=len(rows))
+        dimension = len(rows[0].vector) // _DTYPE.itemsize
+        yield ids, np.frombuffer(b"".join(row.vector for row in rows), dtype=_DTYPE).reshape(len(rows), dimension)
+        after = rows[-1].id

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from models.language import is_supported
 from models.presets import load_presets
 from models.registry import Models
-from service.deps import ModelsDep, SessionDep
+from service.archive.index import ArchiveIndex
+from service.deps import ArchiveIndexDep, ModelsDep, SessionDep
 from service.related import related_articles
 from service.schemas import DEFAULT_PRESET, RelatedArticles
 from service.store.articles import get_article, list_articles
@@ -121,9 +122,9 @@ def article_list(request: Request, session: SessionDep, q: str = "", page: str =
     return _render(request, "articles.html", context)
 
 
-def _related(session: Session, models: Models, article: ArticleRow) -> RelatedArticles | None:
+def _related(session: Session, models: Models, index: ArchiveIndex, article: ArticleRow) -> RelatedArticles | None:
     try:
-        return related_articles(session, models, article, RELATED_COUNT)
+        return related_articles(session, models, index, article, RELATED_COUNT)
     except Exception:
         # The list is an extra; the article must still be readable when the list cannot be made.
         log.exception("related articles failed", extra={"article_id": article.id})
@@ -132,7 +133,9 @@ def _related(session: Session, models: Models, article: ArticleRow) -> RelatedAr
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article_page(request: Request, article_id: str, session: SessionDep, models: ModelsDep) -> HTMLResponse:
+def article_page(
+    request: Request, article_id: str, session: SessionDep, models: ModelsDep, index: ArchiveIndexDep
+) -> HTMLResponse:
     article = get_article(session, int(article_id)) if _ARTICLE_ID.fullmatch(article_id) else None
     if article is None:
         return _render(request, "not_found.html", {}, status_code=404)
@@ -142,7 +145,7 @@ def article_page(request: Request, article_id: str, session: SessionDep, models:
         "paragraphs": paragraphs(article.text),
         "presets": preset_choices(),
         "default_preset": DEFAULT_PRESET.value,
-        "related": _related(session, models, article),
+        "related": _related(session, models, index, article),
         "readable": is_supported(article.language),
     }
     return _render(request, "article.html", context)

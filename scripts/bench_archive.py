@@ -1,0 +1,142 @@
+"""Archive search and asking the archive, measured on data nothing in Precis was tuned on:
+
+    python -m scripts.bench_archive search   # find each of the 151 shared news articles from one of its reference
+                                              # highlights: recall@10 and MRR, keyword-only, meaning-only, fused
+    python -m scripts.bench_archive ask      # tests/data/archive_questions.jsonl over the same 151 articles: the
+                                              # right article cited, answer EM/F1, no_answer on unanswerable ones
+    python -m scripts.bench_archive scale    # the vector index at 10^6 synthetic vectors: build, memory, search
+                                              # and related p50 (python -m scripts.bench_archive scale --n 1000000)
+
+Each prints a markdown table. The 151 articles are stored in a temporary SQLite database through the product's own
+store path (service/operations.store_article), with their headlines from the URL slug as in `precis eval`.
+"""
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from models.registry import Models
+from models.sentences import split_sentences
+from models.squad import squad_em_f1
+from service.archive.answers import answer_from_archive
+from service.archive.index import ArchiveIndex, open_archive_index
+from service.archive.search import SearchMode, search_articles
+from service.evaluation.data import load_news
+from service.model_loading import load_models
+from service.operations import store_article
+from service.settings import Settings
+from service.store.articles import NewArticle
+from service.store.database import make_engine, make_session_factory
+
+QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "archive_questions.jsonl"
+
+
+@dataclass
+class Archive:
+    settings: Settings
+    models: Models
+    session: Session
+    index: ArchiveIndex
+    # The shared set's article id (e.g. "cnn-test-…") → its id in the store.
+    ids: dict[str, int]
+
+
+@contextmanager
+def shared_archive() -> Iterator[Archive]:
+    """The 151 shared news articles, stored with their vectors in a new SQLite database."""
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(database_url=f"sqlite:///{folder}/archive.db", index_dir=Path(folder) / "index")
+        models = load_models(settings)
+        with make_session_factory(make_engine(settings.database_url))() as session:
+            ids = {}
+            for item in load_news():
+                article = NewArticle(title=item.title or "Untitled", text=item.article)
+                row, _ = store_article(session, article, settings.max_text_chars, models)
+                ids[item.id] = row.id
+            index = open_archive_index(settings, models, session)
+            yield Archive(settings, models, session, index, ids)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def bench_search(limit: int = 10) -> None:
+    with shared_archive() as archive:
+        # Every reference highlight of every article is a query; the fusion weights were chosen on the odd-numbered
+        # articles' (prompts/ranking.toml [search]), so the even-numbered ones are reported apart.
+        queries = [
+            (position % 2 == 0, archive.ids[item.id], highlight.text)
+            for position, item in enumerate(load_news())
+            for highlight in split_sentences(item.reference)
+        ]
+        print(f"{len(queries)} queries (the reference highlights), {len(archive.ids)} articles\n")
+        print("| ranking | recall@1 | recall@10 | MRR@10 | MRR@10, held-out half | p50 ms |")
+        print("|---|---|---|---|---|---|")
+        for mode in SearchMode:
+            ranks, held_out, times = [], [], []
+            for unseen, wanted, query in queries:
+                started = time.perf_counter()
+                hits = search_articles(archive.session, archive.models, archive.index, query, limit, mode)
+                times.append((time.perf_counter() - started) * 1000)
+                found = [hit.article.id for hit in hits]
+                rank = 1 / (found.index(wanted) + 1) if wanted in found else 0.0
+                ranks.append(rank)
+                if unseen:
+                    held_out.append(rank)
+            print(
+                f"| {mode.value} | {sum(r == 1 for r in ranks) / len(ranks):.3f} "
+                f"| {sum(r > 0 for r in ranks) / len(ranks):.3f} | {statistics.mean(ranks):.4f} "
+                f"| {statistics.mean(held_out):.4f} | {statistics.median(times):.1f} |"
+            )
+
+
+def bench_ask() -> None:
+    questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with shared_archive() as archive:
+        cited, em, f1, answered_unanswerable, times = 0, 0.0, 0.0, 0, []
+        answerable = [q for q in questions if q["article_id"]]
+        for question in questions:
+            started = time.perf_counter()
+            answer = answer_from_archive(
+                archive.session, archive.models, archive.index, archive.settings, question["question"]
+            )
+            times.append((time.perf_counter() - started) * 1000)
+            if question["article_id"] is None:
+                answered_unanswerable += answer.answer is not None
+                continue
+            right = answer.article_id == archive.ids[question["article_id"]]
+            cited += right
+            exact, overlap = squad_em_f1(answer.answer if right else None, question["answers"])
+            em, f1 = em + exact, f1 + overlap
+        unanswerable = len(questions) - len(answerable)
+        print(f"{len(answerable)} answerable and {unanswerable} unanswerable questions, {len(archive.ids)} articles\n")
+        print("| right article cited | EM | F1 | answered although unanswerable | p50 ms | p95 ms |")
+        print("|---|---|---|---|---|---|")
+        print(
+            f"| {cited / len(answerable):.3f} ({cited}/{len(answerable)}) | {em / len(answerable):.3f} "
+            f"| {f1 / len(answerable):.3f} | {answered_unanswerable}/{unanswerable} "
+            f"| {statistics.median(times):.0f} | {percentile(times, 0.95):.0f} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    benchmarks = parser.add_subparsers(dest="benchmark", required=True)
+    benchmarks.add_parser("search", help="search quality by ranking")
+    benchmarks.add_parser("ask", help="asking the archive: citations and answers")
+    arguments = parser.parse_args()
+    {"search": bench_search, "ask": bench_ask}[arguments.benchmark]()
+
+
+if __name__ == "__main__":
+    main()

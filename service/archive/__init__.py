@@ -1,0 +1,1 @@
+"""Features across the whole archive: the vector index, search, asking the archive."""

@@ -1,0 +1,77 @@
+"""Asking the archive: a question with no article finds the stored articles likeliest to answer it (archive search),
+asks the trained reader of each, and cites the article whose answer the reader is surest of; the others' answers
+come along as alternatives. No answer when the reader finds none in any of them."""
+
+import time
+
+from sqlalchemy.orm import Session
+
+from models.language import is_supported
+from models.registry import Models
+from service.archive.index import ArchiveIndex
+from service.archive.search import search_articles
+from service.model_gate import UNLIMITED, ModelAccess
+from service.operations import answer_about_article, check_length
+from service.schemas import AnswerResponse, CitedAnswer
+from service.settings import Settings
+from service.store.tables import ArticleRow
+
+# Articles read per question: the search's best few. Each costs one reader pass (tens of ms), and stored answers
+# are reused, so asking again is a read.
+ARTICLES_READ = 5
+ALTERNATIVES = 3
+
+
+def answer_from_archive(
+    session: Session,
+    models: Models,
+    index: ArchiveIndex,
+    settings: Settings,
+    question: str,
+    access: ModelAccess = UNLIMITED,
+) -> AnswerResponse:
+    check_length("question", question, settings.max_question_chars)
+    started = time.perf_counter()
+    hits = search_articles(session, models, index, question, ARTICLES_READ, access=access)
+    answers = [
+        (hit.article, answer_about_article(session, models, settings, hit.article, question, access))
+        for hit in hits
+        # The reader reads English only: another language's article cannot be cited.
+        if is_supported(hit.article.language)
+    ]
+    found = sorted(
+        ((_cited(article, answer), answer.language) for article, answer in answers if answer.answer is not None),
+        key=lambda pair: -pair[0].score,
+    )
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+    if not found:
+        return AnswerResponse(
+            answer=None,
+            start=None,
+            end=None,
+            score=max((answer.score for _, answer in answers), default=0.0),
+            context=None,
+            context_start=None,
+            context_end=None,
+            reason="no_answer",
+            model=models.answers_id,
+            elapsed_ms=elapsed_ms,
+        )
+    best, language = found[0]
+    return AnswerResponse(
+        **best.model_dump(exclude={"article_id", "title"}),
+        model=models.answers_id,
+        language=language,
+        elapsed_ms=elapsed_ms,
+        article_id=best.article_id,
+        title=best.title,
+        alternatives=[cited for cited, _ in found[1 : 1 + ALTERNATIVES]],
+    )
+
+
+def _cited(article: ArticleRow, answer: AnswerResponse) -> CitedAnswer:
+    return CitedAnswer(
+        article_id=article.id,
+        title=article.title,
+        **answer.model_dump(include={"answer", "start", "end", "score", "context", "context_start", "context_end"}),
+    )

@@ -1,0 +1,214 @@
+"""One vector index for the archive: every stored article's vector in an HNSW graph (usearch), shared by search and
+related articles, so that no request reads every vector.
+
+The store is the truth; the index follows it. Every stored vector and every deleted article is appended to
+`vector_index_log` (service/store/vectors.py, service/store/articles.py), and `sync` replays the entries this
+process has not applied yet before each query (one indexed read when nothing changed). So any number of server
+processes, on one machine or many, each keep their own index consistent with the one database.
+
+The index is saved as `<seq>.usearch`, named after the last log entry it holds, written to a temporary file and
+renamed: a process that starts loads the newest file and replays the log from there; a missing or unreadable file,
+or one that disagrees with the store (another database at the same URL, an archive from before the log), is rebuilt
+from the stored vectors. Files are only ever replaced whole, so processes sharing the directory never see half a
+file, and a file's name can never claim more than it holds.
+"""
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from usearch.index import Index
+
+from models.registry import Models
+from models.related import vector_model_id
+from service.settings import Settings
+from service.store import vectors
+from service.store.tables import ArticleRow, ArticleVectorRow, VectorIndexLogRow
+
+log = logging.getLogger(__name__)
+
+# On PostgreSQL a log entry may commit after a later one (sequence values are taken before commit): entries up to
+# this far behind the newest one applied are read again, and the ones not applied yet are applied.
+_LOOKBACK = 64
+# Vectors are held as 8-bit integers: a quarter of float32's memory (about 0.5 GB for a million articles with
+# the graph) for a recall@10 that scripts/bench_ann.py measured close to float32's.
+_DTYPE = "i8"
+_CONNECTIVITY = 16
+_EXPANSION_ADD = 128
+_EXPANSION_SEARCH = 64
+_FILE = re.compile(r"([0-9]+)\.usearch")
+
+
+def index_directory(root: Path, database_url: str, model_id: str) -> Path:
+    """Where the index of one database's vectors for one model lives: a database and a model each their own."""
+    database = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
+    model = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
+    return root / database / model
+
+
+def open_archive_index(settings: Settings, models: Models, session: Session) -> "ArchiveIndex":
+    """The archive's vector index for these settings' database and these models' embedder, caught up with the
+    store."""
+    model_id = vector_model_id(models.embedder.name)
+    directory = index_directory(settings.index_dir, settings.database_url, model_id)
+    index = ArchiveIndex(directory, model_id, models.embedder.dimension)
+    index.open(session)
+    return index
+
+
+class ArchiveIndex:
+    """The vectors of every stored article for one model, by article id."""
+
+    def __init__(self, directory: Path | None, model_id: str, dimension: int) -> None:
+        self.directory = directory
+        self.model_id = model_id
+        self.dimension = dimension
+        self._index = self._new_index()
+        # The newest log entry applied, and the applied ones within _LOOKBACK of it.
+        self.seq = 0
+        self._recent: set[int] = set()
+        self._lock = threading.Lock()
+
+    def _new_index(self) -> Index:
+        return Index(
+            ndim=self.dimension,
+            metric="cos",
+            dtype=_DTYPE,
+            connectivity=_CONNECTIVITY,
+            expansion_add=_EXPANSION_ADD,
+            expansion_search=_EXPANSION_SEARCH,
+        )
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    # Opening and saving
+
+    def open(self, session: Session) -> None:
+        """Loads the newest saved index and catches up with the store; rebuilds it when it is missing, unreadable
+        or disagrees with the store."""
+        loaded = self._load_newest()
+        self.sync(session)
+        stored = _stored_count(session, self.model_id)
+        if len(self._index) != stored:
+            if loaded:
+                log.warning(
+                    "the saved vector index disagrees with the store; rebuilding it",
+                    extra={"indexed": len(self._index), "stored": stored},
+                )
+            self.rebuild(session)
+        elif not loaded:
+            self.save()  # made from the whole log: the next start reads it instead
+
+    def _load_newest(self) -> bool:
+        for path in sorted(self._saved_files(), key=_seq_of, reverse=True):
+            try:
+                index = Index.restore(str(path))
+            except (OSError, RuntimeError, ValueError) as error:
+                log.warning("unreadable vector index file skipped", extra={"path": str(path), "error": str(error)})
+                continue
+            if index is None or index.ndim != self.dimension:
+                continue
+            index.expansion_search = _EXPANSION_SEARCH
+            with self._lock:
+                self._index, self.seq, self._recent = index, _seq_of(path), set()
+            return True
+        return False
+
+    def _saved_files(self) -> list[Path]:
+        if self.directory is None or not self.directory.is_dir():
+            return []
+        return [path for path in self.directory.iterdir() if _FILE.fullmatch(path.name)]
+
+    def save(self) -> Path | None:
+        """Writes the index as `<seq>.usearch` and removes older files; None when it is kept in memory only."""
+        if self.directory is None:
+            return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            seq = self.seq
+            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".partial")
+            os.close(handle)
+            self._index.save(temporary)
+        path = self.directory / f"{seq}.usearch"
+        os.replace(temporary, path)
+        for older in self._saved_files():
+            if _seq_of(older) < seq:
+                older.unlink(missing_ok=True)
+        return path
+
+    def rebuild(self, session: Session) -> int:
+        """Indexes every stored vector afresh; returns how many."""
+        seq = session.scalar(select(func.max(VectorIndexLogRow.seq))) or 0
+        index = self._new_index()
+        count = 0
+        for ids, matrix in vectors.vector_chunks(session, self.model_id):
+            index.add(ids, matrix)
+            count += len(ids)
+        with self._lock:
+            self._index, self.seq, self._recent = index, seq, set()
+        # Entries committed while the vectors were read are applied again: applying one twice changes nothing.
+        self.sync(session, since=max(seq - _LOOKBACK, 0))
+        self.save()
+        log.info("vector index rebuilt", extra={"articles": count})
+        return count
+
+    # Following the store
+
+    def sync(self, session: Session, since: int | None = None) -> int:
+        """Applies the log entries not applied yet; returns how many articles changed."""
+        floor = max(self.seq - _LOOKBACK, 0) if since is None else since
+        entries = session.execute(
+            select(VectorIndexLogRow.seq, VectorIndexLogRow.article_id).where(VectorIndexLogRow.seq > floor)
+        ).all()
+        new = [(seq, article_id) for seq, article_id in entries if seq not in self._recent]
+        if not new:
+            return 0
+        changed = sorted({article_id for _, article_id in new})
+        current = dict(vectors.vectors_of(session, self.model_id, changed))
+        with self._lock:
+            for article_id in changed:
+                if article_id in self._index:
+                    self._index.remove(article_id)
+            if current:
+                keys = np.fromiter(current, dtype=np.uint64, count=len(current))
+                self._index.add(keys, np.stack(list(current.values())))
+            self.seq = max(self.seq, *(seq for seq, _ in new))
+            self._recent.update(seq for seq, _ in new)
+            self._recent = {seq for seq in self._recent if seq > self.seq - _LOOKBACK}
+        return len(changed)
+
+    # Queries
+
+    def nearest(self, vector: np.ndarray, limit: int, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
+        """(article id, cosine) of the `limit` indexed articles closest to `vector`, best first."""
+        excluded = set(exclude)
+        with self._lock:
+            count = min(limit + len(excluded), len(self._index))
+            if count == 0:
+                return []
+            found = self._index.search(vector.astype(np.float32), count)
+        pairs = [(int(key), 1.0 - float(distance)) for key, distance in zip(found.keys, found.distances, strict=True)]
+        return [(key, similarity) for key, similarity in pairs if key not in excluded][:limit]
+
+
+def _seq_of(path: Path) -> int:
+    match = _FILE.fullmatch(path.name)
+    return int(match.group(1)) if match else -1
+
+
+def _stored_count(session: Session, model_id: str) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(ArticleVectorRow)
+        .join(ArticleRow, ArticleRow.content_hash == ArticleVectorRow.content_hash)
+        .where(ArticleVectorRow.model == model_id)
+    ) or 0
