@@ -165,6 +165,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
     from service.operations import answer_question
     from service.schemas import TextQuestionRequest
 
+    if args.archive is not None:
+        if args.file is not None:
+            raise PrecisError("ask either about a file (precis ask FILE QUESTION) or the archive (--archive QUESTION).")
+        _ask_archive(args, settings)
+        return
+    if args.question is None:
+        raise PrecisError("give the question after the file: precis ask FILE QUESTION (or: --archive QUESTION).")
     _, text = _story(args)
     request = TextQuestionRequest(text=text, question=args.question)
     answer = answer_question(_load_models(settings), settings, request.text, request.question)
@@ -174,6 +181,60 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
     print(answer.answer if answer.answer is not None else "The article doesn't say.")
     if answer.context and args.context:
         print(f"\n{answer.context}")
+
+
+def _ask_archive(args: argparse.Namespace, settings: Settings) -> None:
+    from service.archive.answers import answer_from_archive
+    from service.archive.index import open_archive_index
+    from service.schemas import QuestionRequest
+
+    request = QuestionRequest(question=args.archive)
+    models = _load_models(settings)
+    with _sessions(settings)() as session:
+        index = open_archive_index(settings, models, session)
+        answer = answer_from_archive(session, models, index, settings, request.question)
+    if args.json:
+        _print_json(answer)
+        return
+    if answer.answer is None:
+        print("No stored article says.")
+        return
+    print(f"{answer.answer}\n  — [{answer.article_id}] {answer.title}")
+    if answer.context and args.context:
+        print(f"\n{answer.context}")
+    for other in answer.alternatives:
+        print(f"also: {other.answer} — [{other.article_id}] {other.title}")
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> None:
+    from service.archive.index import open_archive_index
+    from service.archive.search import SearchMode
+    from service.operations import search_archive
+
+    models = _load_models(settings)
+    with _sessions(settings)() as session:
+        index = open_archive_index(settings, models, session)
+        results = search_archive(session, models, index, settings, args.query, args.limit, SearchMode(args.mode))
+    if args.json:
+        _print_json(results)
+        return
+    if not results.items:
+        print("No stored article matches.")
+    for hit in results.items:
+        print(f"[{hit.id}] {hit.title}\n    {hit.sentence.text}")
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> None:
+    from service.archive.index import archive_index_for
+    from service.related import store_missing_vectors
+
+    models = _load_models(settings)
+    with _sessions(settings)() as session:
+        # Articles stored without the models (precis add, ingest) get their vectors first: the index holds them all.
+        added = store_missing_vectors(session, models)
+        index = archive_index_for(settings, models)
+        count = index.rebuild(session)
+    print(f"indexed {count} articles ({added} new vectors) in {index.directory}", file=sys.stderr)
 
 
 def _store(settings: Settings, records: Iterable["Record"]) -> "IngestReport":
@@ -301,10 +362,14 @@ def _port(value: str) -> int:
     return port
 
 
-def _article_file_arguments() -> argparse.ArgumentParser:
+def _article_file_arguments(optional: bool = False) -> argparse.ArgumentParser:
     """How summarise, ask and add name an article: the same file reads the same way in each."""
     arguments = argparse.ArgumentParser(add_help=False)
-    arguments.add_argument("file", help="a text file whose first line is the headline, an .html page, or - for stdin")
+    arguments.add_argument(
+        "file",
+        nargs="?" if optional else None,
+        help="a text file whose first line is the headline, an .html page, or - for stdin",
+    )
     arguments.add_argument("--title", help="the headline, if the text file holds only the body (all of it is kept)")
     arguments.add_argument("--html", action="store_true", help="the file (or stdin) is an HTML page")
     return arguments
@@ -329,12 +394,27 @@ def build_parser() -> argparse.ArgumentParser:
     summarise.set_defaults(handler=cmd_summarise)
 
     ask = commands.add_parser(
-        "ask", parents=[article_file], help="answer a question about an article file (- for stdin)"
+        "ask",
+        parents=[_article_file_arguments(optional=True)],
+        help="answer a question about an article file (- for stdin), or ask the whole archive (--archive)",
     )
-    ask.add_argument("question")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--archive", metavar="QUESTION", help="ask the stored articles; the answer cites its article")
     ask.add_argument("--context", action="store_true", help="also print the passage the answer came from")
     ask.add_argument("--json", action="store_true", help="print the API's JSON response")
     ask.set_defaults(handler=cmd_ask)
+
+    search = commands.add_parser("search", help="search the stored articles by keywords and meaning")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=10, choices=range(1, 51), metavar="1-50")
+    search.add_argument("--mode", default="fused", choices=["fused", "keywords", "meaning"])
+    search.add_argument("--json", action="store_true", help="print the API's JSON response")
+    search.set_defaults(handler=cmd_search)
+
+    index = commands.add_parser("index", help="the archive's vector index (search, related articles, --archive)")
+    index_commands = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    rebuild = index_commands.add_parser("rebuild", help="rebuild it from the stored vectors (adding missing ones)")
+    rebuild.set_defaults(handler=cmd_index)
 
     add = commands.add_parser(
         "add", parents=[article_file], help="store one article: a text or HTML page, or a .json/.jsonl/.csv file"

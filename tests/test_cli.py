@@ -1,7 +1,9 @@
 """The `precis` command as a user runs it: in this process where a subprocess adds nothing, `serve` for real."""
 
 import json
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -168,3 +170,41 @@ def test_serve_answers_http_requests(news, tmp_path: Path) -> None:
         assert len(summary["sentences"]) == load_presets()["medium"].sentences
         icon = httpx.get(f"{base}/favicon.ico")
         assert icon.status_code == 200 and "server" not in icon.headers  # no banner naming the server
+
+
+def test_search_and_ask_the_archive_from_the_command_line(precis) -> None:
+    assert precis("ingest", str(SAMPLE_ARCHIVE)).code == 0
+    # Stored without the models, the articles have no vectors yet: a search finds them by keyword at once...
+    found = precis("search", "Brackwater bridge", "--mode", "keywords")
+    assert found.code == 0 and "[2] Cost of Brackwater harbour bridge rises to £55m" in found.out
+    rebuilt = precis("index", "rebuild")
+    assert rebuilt.code == 0 and "indexed 7 articles (7 new vectors)" in rebuilt.err
+    # ... and by meaning once indexed.
+    meaning = precis("search", "spending on infrastructure", "--json")
+    assert meaning.code == 0
+    assert {item["id"] for item in json.loads(meaning.out)["items"][:3]} == {1, 2, 3}
+    answer = precis("ask", "--archive", "How much will the Brackwater bridge cost now?")
+    assert answer.code == 0
+    assert answer.out.startswith("£55 million\n  — [2] Cost of Brackwater harbour bridge rises to £55m")
+    nothing = precis("ask", "--archive", "Who won the Monaco Grand Prix?")
+    assert nothing.code == 0 and nothing.out == "No stored article says.\n"
+
+
+def test_ask_needs_a_file_and_a_question_or_the_archive(precis, news) -> None:
+    for args in (["ask"], ["ask", "-"], ["ask", "-", "--archive", "Who?"]):
+        run = precis(*args, stdin=news["harbour_bridge"].text)
+        assert run.code == 1 and run.err.startswith("precis: ") and run.err.count("\n") == 1, args
+
+
+def test_the_archive_commands_run_as_installed(tmp_path: Path) -> None:
+    """In a fresh process, as a user runs them: the vector index's library and ONNX Runtime load in the order
+    that works (the other one crashed the process)."""
+    environment = {"PRECIS_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "service.cli", "search", "bridge"],
+        cwd=tmp_path,
+        env=os.environ | environment,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0 and run.stdout == "No stored article matches.\n", run.stderr

@@ -23,6 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+# Not used here, but loaded before usearch: importing onnxruntime after usearch 2.26 kills the process (SIGSEGV in
+# onnxruntime's module init, with onnxruntime 1.32 on this machine), and the embedder imports it later.
+import onnxruntime  # noqa: F401
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from usearch.index import Index
@@ -54,12 +58,16 @@ def index_directory(root: Path, database_url: str, model_id: str) -> Path:
     return root / database / model
 
 
-def open_archive_index(settings: Settings, models: Models, session: Session) -> "ArchiveIndex":
-    """The archive's vector index for these settings' database and these models' embedder, caught up with the
-    store."""
+def archive_index_for(settings: Settings, models: Models) -> "ArchiveIndex":
+    """The (empty, unopened) vector index for these settings' database and these models' embedder."""
     model_id = vector_model_id(models.embedder.name)
     directory = index_directory(settings.index_dir, settings.database_url, model_id)
-    index = ArchiveIndex(directory, model_id, models.embedder.dimension)
+    return ArchiveIndex(directory, model_id, models.embedder.dimension)
+
+
+def open_archive_index(settings: Settings, models: Models, session: Session) -> "ArchiveIndex":
+    """The archive's vector index, loaded (or rebuilt) and caught up with the store."""
+    index = archive_index_for(settings, models)
     index.open(session)
     return index
 
