@@ -41,7 +41,7 @@ async def _caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Caller:
     # async (see service/deps.py): most callers send no key, and only a key needs the store, in a thread.
-    address = request.client.host if request.client else "unknown"
+    address = _address(request)
     if credentials is None:
         if "authorization" in request.headers:
             raise InvalidKey("The Authorization header must read 'Bearer <key>'.")
@@ -52,6 +52,10 @@ async def _caller(
     if row.revoked_at is not None:
         raise RevokedKey(row.name)
     return Caller(key_name=row.name, address=address)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 async def _writer(caller: Annotated[Caller, Depends(_caller)]) -> Caller:
@@ -92,3 +96,13 @@ async def _model_access(request: Request, caller: ReaderDep) -> ModelAccess:
 
 # For routes that may run a model: a reader, whose model runs count against their rate limit, through the gate.
 ModelAccessDep = Annotated[ModelAccess, Depends(_model_access)]
+
+
+async def _page_model_access(request: Request) -> ModelAccess:
+    rate_limits: RateLimits = request.app.state.rate_limits
+    reader = Caller(key_name=None, address=_address(request))
+    return ModelAccess(request.app.state.gate, partial(rate_limits.check, reader.identity))
+
+
+# For the reader pages, which a news site's readers open without a key: counted against their address.
+PageModelAccessDep = Annotated[ModelAccess, Depends(_page_model_access)]

@@ -264,14 +264,25 @@ def test_the_script_replaces_the_javascript_notice_with_the_panel(page: Page, si
     expect(page.get_by_text("Summaries and questions need JavaScript")).to_have_count(0)
 
 
-def test_the_list_page_searches_and_opens_an_article(page: Page, site: Site) -> None:
+def test_the_home_page_searches_by_meaning_and_opens_an_article(page: Page, site: Site) -> None:
     page.goto(site.url)
-    page.get_by_label("Search headlines").fill("bridge")
-    page.get_by_label("Search headlines").press("Enter")
-    headlines = page.locator(".article-list a.headline")
+    page.get_by_label("Search the archive").fill("spending on infrastructure")
+    page.get_by_label("Search the archive").press("Enter")
+    headlines = page.locator(".search-results a.headline")
     expect(headlines).to_have_count(3)
+    expect(page.locator(".search-results .matched-by").first).to_have_text("Found by meaning")
     headlines.first.click()
     expect(page.locator("#ai-panel")).to_be_visible()
+    expect(page.locator("#headline")).to_contain_text("bridge")
+
+
+def test_the_home_page_asks_the_archive_and_cites_the_article(page: Page, site: Site) -> None:
+    page.goto(site.url)
+    page.get_by_label("Ask the archive").fill("Where was the malaria vaccine trial held?")
+    page.get_by_role("button", name="Ask").click()
+    expect(page.locator("#archive-answer .answer-text")).to_have_text("northern Ghana")
+    page.locator("#archive-answer .citation a").click()
+    expect(page).to_have_url(site.article("vaccine_trial"))
 
 
 def test_the_api_docs_render_without_internet(site: Site, page: Page) -> None:

@@ -69,18 +69,29 @@ def test_list_page_is_paginated(client: TestClient, news, monkeypatch: pytest.Mo
     assert _headlines(beyond) == [] and "There is no page 9" in beyond and 'href="/?page=2" rel="prev"' in beyond
 
 
-def test_list_page_searches_titles(client: TestClient, news, topics, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
-    _store_all(client, news | topics)
-    bridge_titles = [news["harbour_bridge"].title, topics["bridge_cost"].title, topics["tram_bridge"].title]
-    first = client.get("/", params={"q": "  BRIDGE "}).text
-    assert _headlines(first) == [topics["tram_bridge"].title] and "page 1 of 3" in first
-    assert 'value="BRIDGE"' in first and 'href="/?q=BRIDGE&amp;page=2"' in first
-    page_two = client.get("/", params={"q": "BRIDGE", "page": 2}).text
-    assert _headlines(page_two) == [topics["bridge_cost"].title]
-    assert client.get("/v1/articles", params={"q": "bridge"}).json()["total"] == len(bridge_titles)
+def test_the_home_page_searches_the_archive_by_keywords_and_meaning(client: TestClient, news, topics) -> None:
+    ids = _store_all(client, news | topics)
+    found = client.get("/", params={"q": "  spending on infrastructure "}).text
+    bridges = {topics["bridge_cost"].title, topics["tram_bridge"].title, news["harbour_bridge"].title}
+    assert set(_headlines(found)[:3]) == bridges and 'value="spending on infrastructure"' in found
+    assert "Found by meaning" in found
+    by_word = client.get("/", params={"q": "malaria"}).text
+    assert _headlines(by_word)[0] == news["vaccine_trial"].title and "Found by keywords" in by_word
+    assert f'href="/articles/{ids["vaccine_trial"]}"' in by_word
     nothing = client.get("/", params={"q": "<b>zebra</b>"}).text
-    assert "No headline contains “&lt;b&gt;zebra&lt;/b&gt;”" in nothing and "<b>zebra" not in nothing
+    assert "No stored story matches “&lt;b&gt;zebra&lt;/b&gt;”" in nothing and "<b>zebra" not in nothing
+
+
+def test_the_home_page_asks_the_archive(client: TestClient, news, topics) -> None:
+    ids = _store_all(client, news | topics)
+    page = client.get("/", params={"ask": "Where was the malaria vaccine trial held?"}).text
+    answer = page[page.index('id="archive-answer"') :]
+    assert '<p class="answer-text">northern Ghana</p>' in answer
+    assert f'<a class="headline" href="/articles/{ids["vaccine_trial"]}">' in answer
+    none = client.get("/", params={"ask": "Who won the Monaco Grand Prix?"}).text
+    assert "No stored article says." in none
+    too_long = client.get("/", params={"ask": "why " * 200})
+    assert too_long.status_code == 200 and "500" in too_long.text and 'role="alert"' in too_long.text
 
 
 def test_an_empty_archive_says_how_to_add_articles(client: TestClient) -> None:

@@ -18,8 +18,12 @@ from sqlalchemy.orm import Session
 from models.language import is_supported
 from models.presets import load_presets
 from models.registry import Models
+from service.archive.answers import answer_from_archive
 from service.archive.index import ArchiveIndex
-from service.deps import ArchiveIndexDep, ModelsDep, SessionDep
+from service.archive.search import search_articles
+from service.auth import PageModelAccessDep
+from service.deps import ArchiveIndexDep, ModelsDep, SessionDep, SettingsDep
+from service.errors import PrecisError
 from service.related import related_articles
 from service.schemas import DEFAULT_PRESET, RelatedArticles
 from service.store.articles import get_article, list_articles
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 PAGE_SIZE = 20
+SEARCH_RESULTS = 20
 RELATED_COUNT = 5
 # Longer ids cannot be stored; rejecting them here keeps the database from being asked.
 _ARTICLE_ID = re.compile(r"[0-9]{1,18}")
@@ -92,9 +97,8 @@ def _render(request: Request, template: str, context: dict[str, Any], status_cod
     return templates.TemplateResponse(request, template, context, status_code=status_code, headers=_SECURITY_HEADERS)
 
 
-def _list_url(q: str, page: int) -> str:
-    query = urlencode(({"q": q} if q else {}) | ({"page": page} if page > 1 else {}))
-    return f"/?{query}" if query else "/"
+def _list_url(page: int) -> str:
+    return f"/?{urlencode({'page': page})}" if page > 1 else "/"
 
 
 @router.get("/favicon.ico", include_in_schema=False)
@@ -104,20 +108,42 @@ def favicon() -> FileResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def article_list(request: Request, session: SessionDep, q: str = "", page: str = "1") -> HTMLResponse:
+def article_list(
+    request: Request,
+    session: SessionDep,
+    models: ModelsDep,
+    index: ArchiveIndexDep,
+    access: PageModelAccessDep,
+    settings: SettingsDep,
+    q: str = "",
+    ask: str = "",
+    page: str = "1",
+) -> HTMLResponse:
+    """The newest articles; with `q`, the archive searched by keywords and meaning; with `ask`, the archive's answer."""
     if not _PAGE_NUMBER.fullmatch(page):
         return _render(request, "invalid_page.html", {}, status_code=422)
-    q, number = q.strip(), max(int(page), 1)
-    rows, total = list_articles(session, PAGE_SIZE, (number - 1) * PAGE_SIZE, q)
+    q, ask, number = q.strip(), ask.strip(), max(int(page), 1)
+    context: dict[str, Any] = {"q": q, "ask": ask, "hits": [], "answer": None, "problem": None}
+    try:
+        if ask:
+            context["answer"] = answer_from_archive(session, models, index, settings, ask, access)
+        elif q:
+            context["hits"] = search_articles(session, models, index, q, SEARCH_RESULTS, access=access)
+    except PrecisError as error:
+        # The archive's answer and search are extras of the page: a busy server or an over-long question is a
+        # sentence on it, not an error page.
+        context["problem"] = error.message
+    if q or ask:
+        return _render(request, "articles.html", context | {"articles": [], "total": 0, "page": 1, "pages": 1})
+    rows, total = list_articles(session, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     pages = max(1, ceil(total / PAGE_SIZE))
-    context = {
+    context |= {
         "articles": rows,
         "total": total,
-        "q": q,
         "page": number,
         "pages": pages,
-        "newer_url": _list_url(q, min(number - 1, pages)) if number > 1 else None,
-        "older_url": _list_url(q, number + 1) if number < pages else None,
+        "newer_url": _list_url(min(number - 1, pages)) if number > 1 else None,
+        "older_url": _list_url(number + 1) if number < pages else None,
     }
     return _render(request, "articles.html", context)
 
