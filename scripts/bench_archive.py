@@ -19,22 +19,27 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from models.registry import Models
 from models.sentences import split_sentences
 from models.squad import squad_em_f1
+from scripts.bench import percentile, rss_mib
 from service.archive.answers import answer_from_archive
-from service.archive.index import ArchiveIndex, open_archive_index
+from service.archive.index import ArchiveIndex, archive_index_for, open_archive_index
 from service.archive.search import SearchMode, search_articles
 from service.evaluation.data import load_news
 from service.model_loading import load_models
 from service.operations import store_article
+from service.related import related_articles
 from service.settings import Settings
-from service.store.articles import NewArticle
+from service.store.articles import NewArticle, get_article
 from service.store.database import make_engine, make_session_factory
+from service.store.tables import ArticleRow, ArticleVectorRow
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "archive_questions.jsonl"
 
@@ -63,11 +68,6 @@ def shared_archive() -> Iterator[Archive]:
                 ids[item.id] = row.id
             index = open_archive_index(settings, models, session)
             yield Archive(settings, models, session, index, ids)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def bench_search(limit: int = 10) -> None:
@@ -129,13 +129,96 @@ def bench_ask() -> None:
         )
 
 
+def synthetic_archive(database_url: str, count: int, model_id: str, dimension: int, seed: int = 0) -> None:
+    """`count` articles of words drawn from the shared news articles' vocabulary (Zipf-like, as real text is), each
+    with a unit vector near one of 2 000 topic centres, written straight into the store's tables (the triggers of
+    migration 0005 fill the full-text index as for any insert)."""
+    rng = np.random.default_rng(seed)
+    words = [word for item in load_news() for word in item.article.split() if word.isalpha()]
+    vocabulary, counts = np.unique(np.array(words), return_counts=True)
+    weights = counts / counts.sum()
+    centres = rng.standard_normal((2_000, dimension)).astype(np.float32)
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        for first in range(0, count, 10_000):
+            size = min(10_000, count - first)
+            picks = rng.choice(len(vocabulary), size=(size, 48), p=weights)
+            vectors = centres[rng.integers(0, len(centres), size)] + 0.6 * rng.standard_normal((size, dimension))
+            vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype("<f4")
+            hashes = [f"synthetic-{first + row}" for row in range(size)]
+            connection.execute(
+                ArticleRow.__table__.insert(),
+                [
+                    {
+                        "content_hash": hashes[row],
+                        "title": " ".join(vocabulary[picks[row, :8]]).capitalize(),
+                        "text": " ".join(vocabulary[picks[row, 8:]]) + ".",
+                        "created_at": now,
+                    }
+                    for row in range(size)
+                ],
+            )
+            connection.execute(
+                ArticleVectorRow.__table__.insert(),
+                [
+                    {"content_hash": digest, "model": model_id, "vector": vectors[row].tobytes(), "created_at": now}
+                    for row, digest in enumerate(hashes)
+                ],
+            )
+    engine.dispose()
+
+
+def bench_scale(count: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(database_url=f"sqlite:///{folder}/scale.db", index_dir=Path(folder) / "index")
+        models = load_models(settings)
+        index = archive_index_for(settings, models)
+        started = time.perf_counter()
+        synthetic_archive(settings.database_url, count, index.model_id, index.dimension)
+        written = time.perf_counter() - started
+        with make_session_factory(make_engine(settings.database_url))() as session:
+            before = rss_mib()
+            started = time.perf_counter()
+            index.rebuild(session)
+            built = time.perf_counter() - started
+            index_mib = rss_mib() - before
+            file_mib = sum(path.stat().st_size for path in Path(folder, "index").rglob("*.usearch")) / 2**20
+            queries = [split_sentences(item.reference)[0].text for item in load_news()]
+            search_ms = []
+            for query in queries:
+                started = time.perf_counter()
+                search_articles(session, models, index, query, 10)
+                search_ms.append((time.perf_counter() - started) * 1000)
+            rng = np.random.default_rng(1)
+            related_ms = []
+            for article_id in rng.integers(1, count + 1, 200):
+                article = get_article(session, int(article_id))
+                started = time.perf_counter()
+                related_articles(session, models, index, article, 5)
+                related_ms.append((time.perf_counter() - started) * 1000)
+    print(f"{count:,} synthetic articles (stored in {written:.0f} s), {len(queries)} search queries, 200 related\n")
+    print("| index build | index memory (RSS) | index file | search p50 / p95 | related p50 / p95 |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| {built:.0f} s | {index_mib:.0f} MiB | {file_mib:.0f} MiB "
+        f"| {statistics.median(search_ms):.1f} / {percentile(search_ms, 0.95):.1f} ms "
+        f"| {statistics.median(related_ms):.1f} / {percentile(related_ms, 0.95):.1f} ms |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
     benchmarks.add_parser("search", help="search quality by ranking")
     benchmarks.add_parser("ask", help="asking the archive: citations and answers")
+    scale = benchmarks.add_parser("scale", help="search and related articles over a synthetic archive")
+    scale.add_argument("--n", type=int, default=1_000_000, help="articles (default 1 000 000)")
     arguments = parser.parse_args()
-    {"search": bench_search, "ask": bench_ask}[arguments.benchmark]()
+    if arguments.benchmark == "scale":
+        bench_scale(arguments.n)
+    else:
+        {"search": bench_search, "ask": bench_ask}[arguments.benchmark]()
 
 
 if __name__ == "__main__":

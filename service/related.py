@@ -60,12 +60,14 @@ def related_articles(
     model_id = vector_model_id(models.embedder.name)
     # Only filling in missing vectors (this article's among them) needs the models; with them all stored, this
     # is a read that flows even when the models are busy.
-    if vectors.any_without_vector(session, model_id):
+    found = vectors.vectors_of(session, model_id, [article.id])
+    if not found or index.lacks_vectors(session):
         with access.admit("vectors"):
             store_vectors(session, models, [article])
             store_missing_vectors(session, models, LAZY_FILL_LIMIT)
+        found = vectors.vectors_of(session, model_id, [article.id])
     index.sync(session)
-    [(_, own)] = vectors.vectors_of(session, model_id, [article.id])
+    [(_, own)] = found
     # Below MIN_SIMILARITY two stories share little more than being news: "related" would mislead.
     scores = {id_: score for id_, score in index.nearest(own, limit, exclude=[article.id]) if score >= MIN_SIMILARITY}
     items = [

@@ -83,6 +83,8 @@ class ArchiveIndex:
         # The newest log entry applied, and the applied ones within _LOOKBACK of it.
         self.seq = 0
         self._recent: set[int] = set()
+        # Every stored article up to this id has a vector (service/store/vectors.py first_without_vector).
+        self._complete_up_to = 0
         self._lock = threading.Lock()
 
     def _new_index(self) -> Index:
@@ -193,6 +195,17 @@ class ArchiveIndex:
             self._recent.update(seq for seq, _ in new)
             self._recent = {seq for seq in self._recent if seq > self.seq - _LOOKBACK}
         return len(changed)
+
+    def lacks_vectors(self, session: Session) -> bool:
+        """Whether some stored article has no vector yet, so is not in the index (articles stored without the
+        models, by `precis add` or `ingest`). Only articles stored since the last check that found none are read:
+        at a million articles, asking the whole store took most of a second."""
+        first = vectors.first_without_vector(session, self.model_id, self._complete_up_to)
+        if first is None:
+            self._complete_up_to = vectors.last_article_id(session)
+            return False
+        self._complete_up_to = first - 1
+        return True
 
     # Queries
 

@@ -19,7 +19,6 @@ from models.sentences import Sentence, split_sentences
 from service.archive.index import ArchiveIndex
 from service.model_gate import UNLIMITED, ModelAccess
 from service.related import LAZY_FILL_LIMIT, store_missing_vectors
-from service.store import vectors
 from service.store.articles import get_articles
 from service.store.fulltext import keyword_matches
 from service.store.tables import ArticleRow
@@ -68,7 +67,7 @@ def search_articles(
             vector = models.embedder.embed([query])[0]
             # Articles stored without the models (precis add, ingest) are found by meaning once they have a vector:
             # a few at a time here, all of them by `precis batch` or `precis index rebuild`.
-            if vectors.any_without_vector(session, index.model_id):
+            if index.lacks_vectors(session):
                 store_missing_vectors(session, models, LAZY_FILL_LIMIT)
         index.sync(session)
         closest, floor = index.nearest(vector, CANDIDATES), WEIGHTS["min_query_similarity"]

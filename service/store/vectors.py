@@ -3,7 +3,7 @@
 from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
-from sqlalchemy import Exists, exists, insert, literal, select
+from sqlalchemy import Exists, exists, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,9 +20,15 @@ def has_vector(session: Session, content_hash: str, model: str) -> bool:
     return session.get(ArticleVectorRow, (content_hash, model)) is not None
 
 
-def any_without_vector(session: Session, model: str) -> bool:
-    """Whether some stored article has no vector for this model (one EXISTS query, no row read)."""
-    return bool(session.scalar(select(exists(select(ArticleRow.id).where(~_has_vector(model))))))
+def first_without_vector(session: Session, model: str, after: int = 0) -> int | None:
+    """The lowest id above `after` of a stored article with no vector for this model; None when there is none.
+    Reads only ids above `after` (the primary key's order), so a caller that remembers how far every article had
+    one looks only at articles stored since."""
+    return session.scalar(select(func.min(ArticleRow.id)).where(ArticleRow.id > after, ~_has_vector(model)))
+
+
+def last_article_id(session: Session) -> int:
+    return session.scalar(select(func.max(ArticleRow.id))) or 0
 
 
 def articles_without_vector(session: Session, model: str, limit: int) -> list[ArticleRow]:
