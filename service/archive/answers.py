@@ -1,12 +1,13 @@
 """Asking the archive: a question with no article finds the stored articles likeliest to answer it (archive search),
 asks the trained reader of each, and cites the article whose answer the reader is surest of; the others' answers
-come along as alternatives. No answer when the reader finds none in any of them."""
+come along as alternatives. No answer when the reader is sure enough of none of them."""
 
 import time
 
 from sqlalchemy.orm import Session
 
 from models.language import is_supported
+from models.presets import load_ranking
 from models.registry import Models
 from service.archive.index import ArchiveIndex
 from service.archive.search import search_articles
@@ -20,6 +21,8 @@ from service.store.tables import ArticleRow
 # are reused, so asking again is a read.
 ARTICLES_READ = 5
 ALTERNATIVES = 3
+# The reader's margin an answer from the archive must reach (fitted: prompts/ranking.toml [archive]).
+MIN_ANSWER_SCORE = load_ranking()["archive"]["min_answer_score"]
 
 
 def answer_from_archive(
@@ -40,7 +43,11 @@ def answer_from_archive(
         if is_supported(hit.article.language)
     ]
     found = sorted(
-        ((_cited(article, answer), answer.language) for article, answer in answers if answer.answer is not None),
+        (
+            (_cited(article, answer), answer.language)
+            for article, answer in answers
+            if answer.answer is not None and answer.score >= MIN_ANSWER_SCORE
+        ),
         key=lambda pair: -pair[0].score,
     )
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
