@@ -1,5 +1,5 @@
-"""Briefings, one summary across several articles: the model on real CNN/DailyMail articles, and POST /v1/briefings
-on a real SQLite store."""
+"""Briefings, one summary across several articles: the model on real CNN/DailyMail articles, POST /v1/briefings on
+a real SQLite store, and `precis brief`."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -219,3 +219,28 @@ def test_the_openapi_spec_documents_briefings(client: TestClient) -> None:
     ids = request["properties"]["article_ids"]
     assert ids["uniqueItems"] and ids["anyOf"][0]["minItems"] == 2 and ids["anyOf"][0]["maxItems"] == 10
 
+
+# precis brief
+
+
+def test_precis_brief_prints_the_briefing_with_its_sources(precis, tmp_path, cnn_dailymail) -> None:
+    archive = tmp_path / "golf.jsonl"
+    archive.write_text(
+        "\n".join(
+            json.dumps({**cnn_dailymail[name], "source": "CNN/Daily Mail", "published_at": f"2015-04-0{day}T12:00:00Z"})
+            for day, name in enumerate((FOWLER, LEISHMAN, FOWLER_AGAIN), start=1)
+        ),
+        encoding="utf-8",
+    )
+    assert precis("add", str(archive)).code == 0
+    run = precis("brief", "--ids", "1,2,3", "--preset", "short")
+    assert run.code == 0, run.err
+    sentences, _, sources = run.out.partition("\n\n")
+    assert all(line.startswith(("[3] ", "[2] ", "[1] ")) for line in sentences.splitlines())
+    assert sentences.startswith("[3] ")
+    assert sources.splitlines()[0] == f"[3] {cnn_dailymail[FOWLER_AGAIN]['title']} (CNN/Daily Mail, 2015-04-03)"
+    as_json = json.loads(precis("brief", "--ids", "3,1", "--json").out)
+    assert as_json["preset"] == "medium" and [article["id"] for article in as_json["articles"]] == [3, 1]
+    missing = precis("brief", "--ids", "1,99")
+    assert missing.code == 1 and missing.err.strip() == "precis: No article with id 99."
+    assert precis("brief", "--ids", "1,two").code == 2
