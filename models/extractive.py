@@ -1,5 +1,7 @@
 """Extractive summaries: rank an article's own sentences and pick a non-redundant few."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,18 +96,25 @@ def sentence_scores(
     return logistic_scores(sentence_features(sentences, vectors, title_vector, weights), weights)
 
 
+def readable_candidates(sentences: list[Sentence]) -> tuple[list[int], set[int]]:
+    """Which sentences a reader can take in a summary (models/readability.py): no furniture, captions or
+    fragments (all of them, if that leaves none); and which of those lean on the sentence before ("He said ...",
+    "But ..."), so that they may come only after an earlier sentence of their article."""
+    rules = readability_rules()
+    usable = [i for i, s in enumerate(sentences) if rules.summary_material(s.text)] or list(range(len(sentences)))
+    leaning = {i for i in usable if i > 0 and rules.leans_on_previous(sentences[i].text)}
+    return usable, leaning
+
+
 def pick_sentences(
     sentences: list[Sentence], scores: np.ndarray, vectors: np.ndarray, count: int, weights: dict[str, float]
 ) -> list[int]:
     """MMR over the scores less a per-word cost (of two equally relevant sentences the shorter one costs the
-    reader less), among the sentences a reader can take in a summary (models/readability.py): no furniture,
-    captions or fragments, and never opening on a sentence that leans on what came before ("He said ...",
-    "But ..."): such a sentence comes after an earlier sentence of the article, or with the one before it.
+    reader less), among the sentences a reader can take in a summary (readable_candidates): a sentence that
+    leans on what came before comes after an earlier sentence of the article, or with the one before it.
     Presets of up to `keep_lead_up_to` sentences open with the lead: a two-sentence summary without what
     happened is no summary."""
-    rules = readability_rules()
-    usable = [i for i, s in enumerate(sentences) if rules.summary_material(s.text)] or list(range(len(sentences)))
-    leaning = {i for i in usable if i > 0 and rules.leans_on_previous(sentences[i].text)}
+    usable, leaning = readable_candidates(sentences)
     words = np.array([len(s.text.split()) for s in sentences], dtype=float)
     lead = [next((i for i in usable if i not in leaning), usable[0])] if usable else []
     return select_by_mmr(
@@ -127,20 +136,42 @@ def select_by_mmr(
     candidates: list[int] | None = None,
     never_first: set[int] | frozenset[int] = frozenset(),
     chosen: list[int] | None = None,
+    groups: Sequence[int] | None = None,
+    max_similarity: float | None = None,
 ) -> list[int]:
     """Maximal marginal relevance: each pick is relevant and unlike the picks before it. Only `candidates`
     (default: all) are picked, and `chosen` are taken first. A sentence in `never_first` may not open the
     summary: it is picked once an earlier sentence is, or together with the sentence before it as a pair
-    (valued at the pair's mean) while the budget has room."""
+    (valued at the pair's mean) while the budget has room. With `groups` (one label a sentence: its article,
+    its sentences consecutive), "earlier" and "before it" mean in the same group. With `max_similarity`, no
+    pick has that cosine or more with another pick."""
+
+    def together(i: int, j: int) -> bool:
+        return groups is None or groups[i] == groups[j]
+
+    def repeats(option: list[int]) -> bool:
+        if max_similarity is None:
+            return False
+        similarity = vectors[option] @ vectors[chosen + option].T
+        for row in range(len(option)):
+            similarity[row, len(chosen) + row] = -1.0  # a sentence is not a repeat of itself
+        return bool(similarity.max() >= max_similarity)
+
     chosen = list(chosen or [])
     remaining = [i for i in (range(len(scores)) if candidates is None else candidates) if i not in chosen]
     while len(chosen) < count:
         options: list[list[int]] = []
         for i in remaining:
-            if i not in never_first or any(j < i for j in chosen):
+            if i not in never_first or any(j < i and together(i, j) for j in chosen):
                 options.append([i])
-            elif i - 1 in remaining and i - 1 not in never_first and len(chosen) + 2 <= count:
+            elif (
+                i - 1 in remaining
+                and together(i - 1, i)
+                and i - 1 not in never_first
+                and len(chosen) + 2 <= count
+            ):
                 options.append([i - 1, i])
+        options = [option for option in options if not repeats(option)]
         if not options:
             break
         relevance = np.array([scores[option].mean() for option in options])
@@ -162,6 +193,30 @@ def candidate_count(budget: int, weights: dict[str, float]) -> int:
     return max(int(weights["candidate_sentences"]), 2 * budget)
 
 
+@dataclass(frozen=True)
+class EmbeddedLead:
+    """An article's leading sentences, their vectors, and its headline's vector (None without a headline)."""
+
+    sentences: list[Sentence]
+    vectors: np.ndarray
+    title_vector: np.ndarray | None
+
+
+def embedded_leads(embedder: Embedder, articles: Sequence[Article], cap: int) -> list[EmbeddedLead]:
+    """Each article's first `cap` sentences, embedded with the headlines in one pass over all the articles."""
+    split = [split_sentences(article.text)[:cap] for article in articles]
+    titles = [article.title for article in articles if article.title]
+    vectors = embedder.embed([s.text for sentences in split for s in sentences] + titles)
+    title_vectors = iter(vectors[len(vectors) - len(titles) :])
+    leads = []
+    offset = 0
+    for article, sentences in zip(articles, split, strict=True):
+        title_vector = next(title_vectors) if article.title else None
+        leads.append(EmbeddedLead(sentences, vectors[offset : offset + len(sentences)], title_vector))
+        offset += len(sentences)
+    return leads
+
+
 class ExtractiveSummariser:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -178,23 +233,13 @@ class ExtractiveSummariser:
     def summarise_each(self, articles: list[Article], presets: list[Preset]) -> list[list[Summary]]:
         """For each article, one summary per preset; the sentences are embedded once for all presets."""
         caps = [candidate_count(preset.sentences, self.weights) for preset in presets]
-        split = [split_sentences(article.text)[: max(caps)] for article in articles]
-        titles = [article.title for article in articles if article.title]
-        vectors = self.embedder.embed([s.text for sentences in split for s in sentences] + titles)
-        title_vectors = iter(vectors[len(vectors) - len(titles) :])
-        summaries = []
-        offset = 0
-        for article, sentences in zip(articles, split, strict=True):
-            article_vectors = vectors[offset : offset + len(sentences)]
-            offset += len(sentences)
-            title_vector = next(title_vectors) if article.title else None
-            summaries.append(
-                [
-                    self._summarise_split(sentences[:cap], article_vectors[:cap], title_vector, preset)
-                    for preset, cap in zip(presets, caps, strict=True)
-                ]
-            )
-        return summaries
+        return [
+            [
+                self._summarise_split(lead.sentences[:cap], lead.vectors[:cap], lead.title_vector, preset)
+                for preset, cap in zip(presets, caps, strict=True)
+            ]
+            for lead in embedded_leads(self.embedder, articles, max(caps))
+        ]
 
     def _summarise_split(
         self,

@@ -51,3 +51,10 @@ def load_ranking() -> dict[str, dict[str, float]]:
 @cache
 def load_readability() -> dict[str, Any]:
     return _read_toml("readability.toml")
+
+
+@cache
+def load_briefing() -> dict[str, Any]:
+    # Not in _DATA_FILES: briefings are not stored, so a change here has no stored result to outdate, and leaves
+    # every stored summary valid.
+    return _read_toml("briefing.toml")

@@ -43,3 +43,23 @@ class Answer:
     @classmethod
     def none(cls, score: float, model: str) -> "Answer":
         return cls(None, None, None, score, None, None, None, model)
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingSentence:
+    article_id: int
+    text: str
+    # Character offsets into that article's text: text[start:end] == sentence.
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    """One summary across several articles; `article_ids` lists them in the briefing's order (newest first)."""
+
+    sentences: list[BriefingSentence]
+    article_ids: list[int]
+    preset: str
+    model: str

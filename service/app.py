@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models
-from service.api import answers, articles, docs, health, related, search, summaries
+from service.api import answers, articles, briefings, docs, health, related, search, summaries
 from service.archive.index import open_archive_index
 from service.auth import document_keys_required_for_reads
 from service.body_limit import BodyLimit
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
-    for module in (articles, summaries, answers, related, search, health, docs):
+    for module in (articles, summaries, answers, related, search, briefings, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)
     if settings.require_key_for_reads:

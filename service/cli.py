@@ -237,6 +237,27 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> None:
     print(f"indexed {count} articles ({added} new vectors) in {index.directory}", file=sys.stderr)
 
 
+def cmd_brief(args: argparse.Namespace, settings: Settings) -> None:
+    from service.briefings import brief_articles
+    from service.schemas import BriefingRequest
+
+    request = BriefingRequest(article_ids=args.ids, preset=args.preset)
+    models = _load_models(settings)
+    with _sessions(settings)() as session:
+        briefing = brief_articles(session, models, request)
+    if args.json:
+        _print_json(briefing)
+        return
+    bullet = "• " if briefing.style == "bullets" else ""
+    for sentence in briefing.sentences:
+        print(f"{bullet}[{sentence.article_id}] {sentence.text}")
+    print()
+    for article in briefing.articles:
+        published = f"{article.published_at:%Y-%m-%d}" if article.published_at else None
+        about = ", ".join(part for part in (article.source, published) if part)
+        print(f"[{article.id}] {article.title}" + (f" ({about})" if about else ""))
+
+
 def _store(settings: Settings, records: Iterable["Record"]) -> "IngestReport":
     from service.ingest.load import store_records
 
@@ -355,6 +376,13 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> None:
     print(f"reader written to {args.output}; use it with PRECIS_QA_MODEL={args.output}")
 
 
+def _ids(value: str) -> list[int]:
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a list of article ids such as 3,5,8") from None
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 1 <= port <= 65535:
@@ -415,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
     index_commands = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
     rebuild = index_commands.add_parser("rebuild", help="rebuild it from the stored vectors (adding missing ones)")
     rebuild.set_defaults(handler=cmd_index)
+
+
+    brief = commands.add_parser("brief", help="print one summary across several stored articles, each fact once")
+    brief.add_argument("--ids", type=_ids, required=True, help="the stored articles, comma-separated: 3,5,8 (2 to 10)")
+    brief.add_argument("--preset", default="medium", choices=sorted(load_presets()), help="briefing length/style")
+    brief.add_argument("--json", action="store_true", help="print the API's JSON response")
+    brief.set_defaults(handler=cmd_brief)
 
     add = commands.add_parser(
         "add", parents=[article_file], help="store one article: a text or HTML page, or a .json/.jsonl/.csv file"

@@ -56,6 +56,17 @@ class UnreadableArticle(PrecisError):
     code = "unreadable_article"
 
 
+class SearchUnavailable(PrecisError):
+    status_code = 422
+    code = "search_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Briefings on a query are not available yet; name the articles with article_ids (GET /v1/search "
+            "finds them)."
+        )
+
+
 class UnsupportedLanguage(PrecisError):
     status_code = 422
     code = "unsupported_language"

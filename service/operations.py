@@ -65,7 +65,7 @@ def store_article(
     return row, created
 
 
-def _elapsed_ms(started: float) -> float:
+def elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
@@ -91,7 +91,7 @@ def summarise_text(
     with access.admit("summary", len(text)):
         language = readable_language(text)
         summary = models.summariser.summarise(text, title, load_presets()[preset_name])
-    return summary_response(summary, language, _elapsed_ms(started))
+    return summary_response(summary, language, elapsed_ms(started))
 
 
 def summary_response(summary: Summary, language: str | None, elapsed_ms: float) -> SummaryResponse:
@@ -123,7 +123,7 @@ def summarise_article(
     stored = cache.get_summary(session, article.content_hash, models.summariser_id, preset_name)
     metrics.CACHE.labels(kind="summary", outcome="miss" if stored is None else "hit").inc()
     if stored is not None:
-        return SummaryResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
+        return SummaryResponse(**stored, elapsed_ms=elapsed_ms(started), cached=True, article_id=article.id)
     summary = summarise_text(models, settings, article.text, article.title, preset_name, access)
     cache.put_summary(
         session,
@@ -155,7 +155,7 @@ def answer_question(
         reason=None if answer.answer is not None else "no_answer",
         model=answer.model,
         language=language,
-        elapsed_ms=_elapsed_ms(started),
+        elapsed_ms=elapsed_ms(started),
     )
 
 
@@ -173,7 +173,7 @@ def answer_about_article(
     stored = cache.get_answer(session, article.content_hash, models.answers_id, question)
     metrics.CACHE.labels(kind="answer", outcome="miss" if stored is None else "hit").inc()
     if stored is not None:
-        return AnswerResponse(**stored, elapsed_ms=_elapsed_ms(started), cached=True, article_id=article.id)
+        return AnswerResponse(**stored, elapsed_ms=elapsed_ms(started), cached=True, article_id=article.id)
     answer = answer_question(models, settings, article.text, question, access)
     cache.put_answer(session, article.content_hash, models.answers_id, question, stored_payload(answer))
     return answer.model_copy(update={"article_id": article.id})
@@ -205,5 +205,5 @@ def search_archive(
         for hit in hits
     ]
     return SearchResults(
-        query=query, mode=mode.value, items=items, model=index.model_id, elapsed_ms=_elapsed_ms(started)
+        query=query, mode=mode.value, items=items, model=index.model_id, elapsed_ms=elapsed_ms(started)
     )

@@ -1,7 +1,7 @@
 """Pydantic request and response models: the OpenAPI contract."""
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -88,11 +88,16 @@ class ArticlePage(BaseModel):
     offset: int
 
 
-class RelatedArticle(BaseModel):
+class ArticleHeadline(BaseModel):
+    """An article as a list names it: what a reader needs to choose it, and its id to fetch it."""
+
     id: int
     title: str
     source: str | None
     published_at: UtcDateTime | None
+
+
+class RelatedArticle(ArticleHeadline):
     score: float = Field(description="Cosine similarity of the two articles' headline-and-lead vectors, -1 to 1.")
 
 
@@ -209,4 +214,70 @@ class SearchResults(BaseModel):
     mode: Literal["fused", "keywords", "meaning"]
     items: list[SearchHit]
     model: str = Field(description="The vectors' model (meaning search).")
+    elapsed_ms: float
+
+
+# Ids are 64-bit integers in the store. Strict: "3" or 3.0 is not an id, as the spec says.
+StoredId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
+BRIEFING_MIN_ARTICLES, BRIEFING_MAX_ARTICLES = 2, 10
+
+
+class BriefingRequest(BaseModel):
+    """Either `article_ids` (stored articles) or `query` (words to find the articles by in the archive), plus a
+    preset."""
+
+    # The rule the validator below enforces, stated for clients and their generators (a field sent as null counts
+    # as not sent), as ArticleSubmission does.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["article_ids"],
+                    "properties": {"article_ids": {"type": "array"}, "query": {"type": "null"}},
+                },
+                {"required": ["query"], "properties": {"query": {"type": "string"}, "article_ids": {"type": "null"}}},
+            ]
+        }
+    )
+
+    article_ids: list[StoredId] | None = Field(
+        None,
+        min_length=BRIEFING_MIN_ARTICLES,
+        max_length=BRIEFING_MAX_ARTICLES,
+        json_schema_extra={"uniqueItems": True},
+        description="The stored articles to brief on, each once; their order breaks ties between equal dates.",
+    )
+    query: NonBlank | None = Field(None, max_length=500, description="Brief on the archive's articles about this.")
+    preset: PresetName = DEFAULT_PRESET  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _ids_or_query(self) -> "BriefingRequest":
+        if (self.article_ids is None) == (self.query is None):
+            raise ValueError("give either article_ids or query")
+        if self.article_ids is not None and len(set(self.article_ids)) < len(self.article_ids):
+            raise ValueError("article_ids: each article may be named once")
+        return self
+
+
+class BriefingSentenceOut(BaseModel):
+    text: str
+    article_id: int = Field(description="The article the sentence is taken from.")
+    start: int = Field(description="Character offset into that article's text: text[start:end] is the sentence.")
+    end: int
+    published_at: UtcDateTime | None = Field(description="When that article was published (null: not known).")
+    score: float = Field(description="How strongly the summary ranking wants the sentence, 0 to 1.")
+
+
+class BriefingResponse(BaseModel):
+    sentences: list[BriefingSentenceOut] = Field(
+        description="Newest article first, each article's sentences in its order; a fact reported by several "
+        "articles once."
+    )
+    articles: list[ArticleHeadline] = Field(
+        description="The articles briefed on, in the same order (one may add no sentence: all it says is said "
+        "already). An article in a language the models do not read is left out."
+    )
+    preset: str
+    style: str = Field(description="'prose' or 'bullets': how a client should lay the sentences out.")
+    model: str
     elapsed_ms: float

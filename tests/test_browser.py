@@ -207,6 +207,26 @@ def test_related_articles_lead_to_a_story_on_the_same_subject(page: Page, site: 
     expect(page.locator("#related-list a").first).to_have_text(read_article("harbour_bridge").title)
 
 
+def test_brief_me_on_this_story_gives_each_related_article_its_say(page: Page, site: Site) -> None:
+    page.goto(site.article("harbour_bridge"))
+    page.get_by_role("button", name="Brief me on this story").click()
+    result = page.locator("#briefing-result")
+    # All three are published at the same time: this article first, then its related articles, closest first.
+    sources = result.locator(".briefing-source a")
+    expect(sources).to_have_count(3)
+    titles = [read_article(name).title for name in ("harbour_bridge", "related/bridge_cost", "related/tram_bridge")]
+    assert sources.all_text_contents() == titles
+    expect(sources.nth(1)).to_have_attribute("href", f"/articles/{site.ids['bridge_cost']}")
+    # This article's sentences are shown in it; the others' lead to their articles.
+    own = result.locator("button.sentence")
+    expect(own.first).to_be_visible()
+    own.first.click()
+    expect(page.locator("#article-body mark.hit").first).to_be_in_viewport()
+    assert _marked(page, "hit") == own.first.text_content()
+    sources.nth(1).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(titles[1])
+
+
 def test_markup_in_an_article_stays_text(page: Page, site: Site) -> None:
     page.goto(site.article("xss_article"))
     body = page.locator("#article-body")

@@ -19,12 +19,12 @@ SAMPLE_ARCHIVE = ROOT / "examples" / "archive.jsonl"
 def test_precis_alone_lists_its_commands(precis) -> None:
     run = precis()
     assert run.code == 2
-    for command in ("serve", "summarise", "ask", "add", "ingest", "batch", "eval", "train"):
+    for command in ("serve", "summarise", "ask", "brief", "add", "ingest", "batch", "eval", "train"):
         assert command in run.err
 
 
 def test_help_on_every_command(precis) -> None:
-    for command in ([], ["serve"], ["summarise"], ["ask"], ["add"], ["ingest"], ["batch"], ["eval"]):
+    for command in ([], ["serve"], ["summarise"], ["ask"], ["brief"], ["add"], ["ingest"], ["batch"], ["eval"]):
         run = precis(*command, "--help")
         assert run.code == 0 and "usage: precis" in run.out
 

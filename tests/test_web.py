@@ -199,8 +199,12 @@ def test_related_articles_appear_under_the_article(client: TestClient, news, top
     page = client.get(f"/articles/{ids['harbour_bridge']}").text
     related = page[page.index('id="related-list"') :]
     assert _headlines(related) == [topics["bridge_cost"].title, topics["tram_bridge"].title]
+    # "Brief me on this story" briefs the article and its related ones; reader.js shows it.
+    briefed = " ".join(str(ids[name]) for name in ("harbour_bridge", "bridge_cost", "tram_bridge"))
+    assert f'data-article-ids="{briefed}"' in related and "Brief me on this story" in related
     alone = client.get(f"/articles/{ids['football_final']}").text
     assert 'id="related-list"' not in alone and "No stored article is on a related subject yet." in alone
+    assert 'id="briefing"' not in alone
 
 
 def test_the_article_stays_readable_when_related_articles_fail(

@@ -25,7 +25,7 @@ from service.auth import PageModelAccessDep
 from service.deps import ArchiveIndexDep, ModelsDep, SessionDep, SettingsDep
 from service.errors import PrecisError
 from service.related import related_articles
-from service.schemas import DEFAULT_PRESET, RelatedArticles
+from service.schemas import BRIEFING_MAX_ARTICLES, DEFAULT_PRESET, RelatedArticles
 from service.store.articles import get_article, list_articles
 from service.store.tables import ArticleRow
 
@@ -165,13 +165,16 @@ def article_page(
     article = get_article(session, int(article_id)) if _ARTICLE_ID.fullmatch(article_id) else None
     if article is None:
         return _render(request, "not_found.html", {}, status_code=404)
+    related = _related(session, models, index, article)
     context = {
         "article": article,
         "original_url": web_link(article.url),
         "paragraphs": paragraphs(article.text),
         "presets": preset_choices(),
         "default_preset": DEFAULT_PRESET.value,
-        "related": _related(session, models, index, article),
+        "related": related,
         "readable": is_supported(article.language),
+        # "Brief me on this story": this article and its related ones.
+        "briefing_ids": ([article.id] + [item.id for item in related.items])[:BRIEFING_MAX_ARTICLES] if related else [],
     }
     return _render(request, "article.html", context)

@@ -146,18 +146,19 @@
     return element("p", "meta", `${how} in ${Math.round(data.elapsed_ms)} ms · ${data.model}`);
   }
 
-  function summarySentence(sentence) {
+  // One sentence of a summary or briefing shown in `result`: a button that highlights it in the article, or plain
+  // text when it is not in this article (a generated sentence, a briefing's sentence from another article).
+  function summarySentence(sentence, result, inArticle = sentence.start !== null) {
     const item = element("li");
-    if (sentence.start === null) {
-      // A generated sentence is not in the article, so there is nothing to point at.
-      item.textContent = sentence.text;
+    if (!inArticle) {
+      item.append(element("span", "sentence", sentence.text));
       return item;
     }
     const button = element("button", "sentence", sentence.text);
     button.type = "button";
     button.title = "Show in the article";
     button.addEventListener("click", () => {
-      for (const other of summaryResult.querySelectorAll("[aria-current]")) other.removeAttribute("aria-current");
+      for (const other of result.querySelectorAll("button[aria-current]")) other.removeAttribute("aria-current");
       button.setAttribute("aria-current", "true");
       clearHighlights();
       reveal(highlight(sentence.start, sentence.end, "hit"));
@@ -172,7 +173,7 @@
       return;
     }
     const list = element(data.style === "bullets" ? "ul" : "ol", `summary ${data.style}`);
-    list.append(...data.sentences.map(summarySentence));
+    list.append(...data.sentences.map((sentence) => summarySentence(sentence, summaryResult)));
     const hint = element("p", "hint", "Select a sentence to see it in the article.");
     summaryResult.replaceChildren(list, hint, timing(data));
   }
@@ -212,6 +213,63 @@
   }
 
   const isBusy = (button) => button.getAttribute("aria-disabled") === "true";
+
+  // "Brief me on this story": one summary across this article and its related ones, newest first, each article's
+  // sentences under a link to it.
+  const briefing = document.getElementById("briefing");
+  const briefButton = document.getElementById("brief");
+  const briefingResult = document.getElementById("briefing-result");
+  const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
+  function briefingSource(article) {
+    const line = element("p", "briefing-source");
+    const link = element("a", "", article.title);
+    link.href = `/articles/${article.id}`;
+    if (String(article.id) === articleId) link.setAttribute("aria-current", "page");
+    line.append(link);
+    const published = article.published_at ? longDate.format(new Date(article.published_at)) : null;
+    const about = [article.source, published].filter(Boolean).join(" · ");
+    if (about) line.append(element("span", "about", about));
+    return line;
+  }
+
+  function showBriefing(data) {
+    if (data.sentences.length === 0) {
+      briefingResult.replaceChildren(element("p", "no-answer", "These articles are too short to brief on."));
+      return;
+    }
+    const articles = new Map(data.articles.map((article) => [article.id, article]));
+    const parts = [];
+    let list = null;
+    for (const [index, sentence] of data.sentences.entries()) {
+      if (index === 0 || sentence.article_id !== data.sentences[index - 1].article_id) {
+        list = element(data.style === "bullets" ? "ul" : "ol", `summary ${data.style}`);
+        parts.push(briefingSource(articles.get(sentence.article_id)), list);
+      }
+      list.append(summarySentence(sentence, briefingResult, String(sentence.article_id) === articleId));
+    }
+    parts.push(timing(data));
+    briefingResult.replaceChildren(...parts);
+  }
+
+  if (briefing && briefButton && briefingResult) {
+    briefing.hidden = false;
+    briefButton.addEventListener("click", async () => {
+      if (isBusy(briefButton)) return;
+      const ids = briefing.dataset.articleIds.split(" ").map(Number);
+      const request = () =>
+        callApi("/v1/briefings", {
+          method: "POST",
+          headers: { Accept: "application/json", "Content-Type": "application/json" },
+          body: JSON.stringify({ article_ids: ids, preset: briefing.dataset.preset }),
+        });
+      try {
+        showBriefing(await withLoading(briefButton, briefingResult, "Reading the articles…", request));
+      } catch (error) {
+        showError(briefingResult, "Briefings are unavailable right now", error);
+      }
+    });
+  }
 
   summariseButton.addEventListener("click", async () => {
     if (isBusy(summariseButton)) return;
