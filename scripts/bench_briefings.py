@@ -50,7 +50,8 @@ def related_groups(archive: Archive) -> list[list[int]]:
 
 def timed_briefing(archive: Archive, ids: list[int], preset: str) -> tuple[BriefingResponse, float]:
     started = time.perf_counter()
-    briefing = brief_articles(archive.session, archive.models, BriefingRequest(article_ids=ids, preset=preset))
+    request = BriefingRequest(article_ids=ids, preset=preset)
+    briefing = brief_articles(archive.session, archive.models, archive.index, request)
     return briefing, (time.perf_counter() - started) * 1000
 
 

@@ -13,21 +13,31 @@ from models.briefing import DatedArticle, brief
 from models.language import is_supported
 from models.presets import load_presets
 from models.registry import Models
-from service.errors import ArticleNotFound, SearchUnavailable, UnsupportedLanguage
+from service.archive.index import ArchiveIndex
+from service.archive.search import search_articles
+from service.errors import ArticleNotFound, NoMatchingArticles, UnsupportedLanguage
 from service.model_gate import UNLIMITED, ModelAccess
 from service.operations import elapsed_ms
 from service.schemas import ArticleHeadline, BriefingRequest, BriefingResponse, BriefingSentenceOut
 from service.store.articles import get_articles
 from service.store.tables import ArticleRow
 
+# A briefing on a query covers the archive's best matches, as many as a briefing of related articles holds.
+QUERY_ARTICLES = 5
 
-def articles_for_briefing(session: Session, models: Models, request: BriefingRequest) -> list[ArticleRow]:
-    """The stored articles the request names, in its order: by id (ArticleNotFound, a 404, for an id not stored),
-    or those archive search finds for its query (the models are at hand for a search by meaning). Until briefings
-    are wired to archive search, a query is refused: SearchUnavailable, a 422. It runs before the model gate: a
-    request for articles that cannot be found costs nothing and counts against no rate limit."""
-    if request.article_ids is None:
-        raise SearchUnavailable()
+
+def articles_for_briefing(
+    session: Session, models: Models, index: ArchiveIndex, request: BriefingRequest, access: ModelAccess = UNLIMITED
+) -> list[ArticleRow]:
+    """The stored articles the request names, in its order: by id (ArticleNotFound, a 404, for an id not stored;
+    checked before the model gate, so it costs nothing and counts against no rate limit), or the best
+    QUERY_ARTICLES that archive search finds for its query (NoMatchingArticles, a 404, when none)."""
+    if request.query is not None:
+        hits = search_articles(session, models, index, request.query, QUERY_ARTICLES, access=access)
+        if not hits:
+            raise NoMatchingArticles(request.query)
+        return [hit.article for hit in hits]
+    assert request.article_ids is not None  # the request's validator allows ids or a query
     rows = get_articles(session, request.article_ids)
     if len(rows) < len(request.article_ids):
         stored = {row.id for row in rows}
@@ -36,12 +46,16 @@ def articles_for_briefing(session: Session, models: Models, request: BriefingReq
 
 
 def brief_articles(
-    session: Session, models: Models, request: BriefingRequest, access: ModelAccess = UNLIMITED
+    session: Session,
+    models: Models,
+    index: ArchiveIndex,
+    request: BriefingRequest,
+    access: ModelAccess = UNLIMITED,
 ) -> BriefingResponse:
     """The briefing on the requested articles. An article in a language the models do not read is left out (the
     response lists the articles used); when that leaves none, it is refused as a summary would be."""
     started = time.perf_counter()
-    rows = articles_for_briefing(session, models, request)
+    rows = articles_for_briefing(session, models, index, request, access)
     readable = [row for row in rows if is_supported(row.language)]
     if not readable:
         raise UnsupportedLanguage(str(rows[0].language))

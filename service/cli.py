@@ -238,13 +238,17 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_brief(args: argparse.Namespace, settings: Settings) -> None:
+    from service.archive.index import open_archive_index
     from service.briefings import brief_articles
     from service.schemas import BriefingRequest
 
-    request = BriefingRequest(article_ids=args.ids, preset=args.preset)
+    if (args.query is None) == (args.ids is None):
+        raise PrecisError('brief either on a query (precis brief "CATL") or on stored articles (--ids 3,5,8).')
+    request = BriefingRequest(query=args.query, article_ids=args.ids, preset=args.preset)
     models = _load_models(settings)
     with _sessions(settings)() as session:
-        briefing = brief_articles(session, models, request)
+        index = open_archive_index(settings, models, session)
+        briefing = brief_articles(session, models, index, request)
     if args.json:
         _print_json(briefing)
         return
@@ -446,7 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
     brief = commands.add_parser("brief", help="print one summary across several stored articles, each fact once")
-    brief.add_argument("--ids", type=_ids, required=True, help="the stored articles, comma-separated: 3,5,8 (2 to 10)")
+    brief.add_argument("query", nargs="?", help="brief on the archive's best matches for these words")
+    brief.add_argument("--ids", type=_ids, help="or on these stored articles, comma-separated: 3,5,8 (2 to 10)")
     brief.add_argument("--preset", default="medium", choices=sorted(load_presets()), help="briefing length/style")
     brief.add_argument("--json", action="store_true", help="print the API's JSON response")
     brief.set_defaults(handler=cmd_brief)

@@ -56,15 +56,12 @@ class UnreadableArticle(PrecisError):
     code = "unreadable_article"
 
 
-class SearchUnavailable(PrecisError):
-    status_code = 422
-    code = "search_unavailable"
+class NoMatchingArticles(PrecisError):
+    status_code = 404
+    code = "no_matching_articles"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "Briefings on a query are not available yet; name the articles with article_ids (GET /v1/search "
-            "finds them)."
-        )
+    def __init__(self, query: str) -> None:
+        super().__init__(f"No stored article matches {query!r}; try other words, or name articles by id.")
 
 
 class UnsupportedLanguage(PrecisError):

@@ -185,9 +185,18 @@ def test_a_bad_body_is_a_422(client: TestClient, body: dict[str, object], messag
     assert error["code"] == "invalid_input" and error["message"].startswith(message)
 
 
-def test_a_query_waits_for_archive_search(client: TestClient) -> None:
+def test_a_briefing_on_a_query_covers_the_archives_best_matches(client: TestClient, news) -> None:
+    ids = {
+        name: client.post("/v1/articles", json={"title": news[name].title, "text": news[name].text}).json()["id"]
+        for name in ("harbour_bridge", "football_final", "vaccine_trial")
+    }
     response = client.post("/v1/briefings", json={"query": "harbour bridge", "preset": "short"})
-    assert response.status_code == 422 and response.json()["error"]["code"] == "search_unavailable"
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["articles"][0]["id"] == ids["harbour_bridge"]
+    assert {sentence["article_id"] for sentence in body["sentences"]} <= {article["id"] for article in body["articles"]}
+    nothing = client.post("/v1/briefings", json={"query": "a recipe for sourdough bread"})
+    assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "no_matching_articles"
 
 
 def test_an_article_in_another_language_is_left_out(client: TestClient, news) -> None:
@@ -244,3 +253,8 @@ def test_precis_brief_prints_the_briefing_with_its_sources(precis, tmp_path, cnn
     missing = precis("brief", "--ids", "1,99")
     assert missing.code == 1 and missing.err.strip() == "precis: No article with id 99."
     assert precis("brief", "--ids", "1,two").code == 2
+    on_a_query = precis("brief", "Fowler", "--json")
+    assert on_a_query.code == 0 and {article["id"] for article in json.loads(on_a_query.out)["articles"]} >= {1, 3}
+    for neither_or_both in (["brief"], ["brief", "Fowler", "--ids", "1,3"]):
+        run = precis(*neither_or_both)
+        assert run.code == 1 and run.err.startswith("precis: brief either on a query"), neither_or_both

@@ -3,7 +3,7 @@ from fastapi import APIRouter
 from service.api import error_responses
 from service.auth import OPEN_TO_READERS, ModelAccessDep
 from service.briefings import brief_articles
-from service.deps import ModelsDep, SessionDep
+from service.deps import ArchiveIndexDep, ModelsDep, SessionDep
 from service.schemas import BriefingRequest, BriefingResponse
 
 router = APIRouter(tags=["briefings"])
@@ -16,6 +16,8 @@ router = APIRouter(tags=["briefings"])
     openapi_extra=OPEN_TO_READERS,
 )
 def create_briefing(
-    access: ModelAccessDep, request: BriefingRequest, models: ModelsDep, session: SessionDep
+    access: ModelAccessDep, request: BriefingRequest, models: ModelsDep, index: ArchiveIndexDep, session: SessionDep
 ) -> BriefingResponse:
-    return brief_articles(session, models, request, access)
+    """One summary across the stored articles named by `article_ids`, or across the archive's best matches for
+    `query`: each fact once, newest first, every sentence with its article and offsets."""
+    return brief_articles(session, models, index, request, access)
