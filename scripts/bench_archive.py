@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.registry import Models
@@ -169,21 +170,28 @@ def synthetic_archive(database_url: str, count: int, model_id: str, dimension: i
     engine.dispose()
 
 
-def bench_scale(count: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(database_url=f"sqlite:///{folder}/scale.db", index_dir=Path(folder) / "index")
+def bench_scale(count: int, keep: Path | None) -> None:
+    """With `keep`, the synthetic store and its index stay in that folder, and a second run there reuses them
+    (loading the saved index instead of building it)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        settings = Settings(database_url=f"sqlite:///{folder}/scale.db", index_dir=folder / "index")
         models = load_models(settings)
         index = archive_index_for(settings, models)
-        started = time.perf_counter()
-        synthetic_archive(settings.database_url, count, index.model_id, index.dimension)
-        written = time.perf_counter() - started
+        written = None
+        if not (folder / "scale.db").exists():
+            started = time.perf_counter()
+            synthetic_archive(settings.database_url, count, index.model_id, index.dimension)
+            written = time.perf_counter() - started
         with make_session_factory(make_engine(settings.database_url))() as session:
+            count = int(session.scalar(select(func.count()).select_from(ArticleRow)) or 0)
             before = rss_mib()
             started = time.perf_counter()
-            index.rebuild(session)
-            built = time.perf_counter() - started
+            built = index.open(session)
+            opened = time.perf_counter() - started
             index_mib = rss_mib() - before
-            file_mib = sum(path.stat().st_size for path in Path(folder, "index").rglob("*.usearch")) / 2**20
+            file_mib = sum(path.stat().st_size for path in (folder / "index").rglob("*.usearch")) / 2**20
             queries = [split_sentences(item.reference)[0].text for item in load_news()]
             search_ms = []
             for query in queries:
@@ -197,11 +205,12 @@ def bench_scale(count: int) -> None:
                 started = time.perf_counter()
                 related_articles(session, models, index, article, 5)
                 related_ms.append((time.perf_counter() - started) * 1000)
-    print(f"{count:,} synthetic articles (stored in {written:.0f} s), {len(queries)} search queries, 200 related\n")
-    print("| index build | index memory (RSS) | index file | search p50 / p95 | related p50 / p95 |")
+    stored = f"stored in {written:.0f} s" if written is not None else "stored by an earlier run"
+    print(f"{count:,} synthetic articles ({stored}), {len(queries)} search queries, 200 related\n")
+    print("| index ready | index memory (RSS) | index file | search p50 / p95 | related p50 / p95 |")
     print("|---|---|---|---|---|")
     print(
-        f"| {built:.0f} s | {index_mib:.0f} MiB | {file_mib:.0f} MiB "
+        f"| {'built' if built else 'loaded'} in {opened:.0f} s | {index_mib:.0f} MiB | {file_mib:.0f} MiB "
         f"| {statistics.median(search_ms):.1f} / {percentile(search_ms, 0.95):.1f} ms "
         f"| {statistics.median(related_ms):.1f} / {percentile(related_ms, 0.95):.1f} ms |"
     )
@@ -214,9 +223,10 @@ def main() -> None:
     benchmarks.add_parser("ask", help="asking the archive: citations and answers")
     scale = benchmarks.add_parser("scale", help="search and related articles over a synthetic archive")
     scale.add_argument("--n", type=int, default=1_000_000, help="articles (default 1 000 000)")
+    scale.add_argument("--keep", type=Path, help="a folder to keep the synthetic store and index in, and reuse")
     arguments = parser.parse_args()
     if arguments.benchmark == "scale":
-        bench_scale(arguments.n)
+        bench_scale(arguments.n, arguments.keep)
     else:
         {"search": bench_search, "ask": bench_ask}[arguments.benchmark]()
 

@@ -102,9 +102,9 @@ class ArchiveIndex:
 
     # Opening and saving
 
-    def open(self, session: Session) -> None:
+    def open(self, session: Session) -> bool:
         """Loads the newest saved index and catches up with the store; rebuilds it when it is missing, unreadable
-        or disagrees with the store."""
+        or disagrees with the store. Returns whether it was rebuilt."""
         loaded = self._load_newest()
         self.sync(session)
         stored = _stored_count(session, self.model_id)
@@ -115,8 +115,10 @@ class ArchiveIndex:
                     extra={"indexed": len(self._index), "stored": stored},
                 )
             self.rebuild(session)
-        elif not loaded:
+            return True
+        if not loaded:
             self.save()  # made from the whole log: the next start reads it instead
+        return False
 
     def _load_newest(self) -> bool:
         for path in sorted(self._saved_files(), key=_seq_of, reverse=True):

@@ -3,13 +3,14 @@ BM25, PostgreSQL's tsvector with ts_rank_cd; the headline weighs more than the b
 
 from collections.abc import Sequence
 
-from sqlalchemy import text
+import snowballstemmer
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 # What migration 0005 makes for it beside the tables in tables.py (which the ORM never reads or writes): FTS5's
 # table and its shadow tables on SQLite, the generated column and its index on PostgreSQL.
 FULLTEXT_OBJECTS = frozenset(
-    {"articles_fts", *(f"articles_fts_{part}" for part in ("data", "idx", "content", "docsize", "config"))}
+    {"articles_fts", *(f"articles_fts_{part}" for part in ("data", "idx", "content", "docsize", "config", "vocab"))}
     | {"search_vector", "ix_articles_search_vector"}
 )
 
@@ -17,6 +18,18 @@ FULLTEXT_OBJECTS = frozenset(
 _SQLITE = text(
     "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query ORDER BY bm25(articles_fts, 4.0, 1.0) LIMIT :limit"
 )
+_VOCABULARY = text("SELECT term, doc FROM articles_fts_vocab WHERE term IN :terms").bindparams(
+    bindparam("terms", expanding=True)
+)
+# The highest id bounds the number of articles and is one look at the primary key's end; COUNT(*) reads them all.
+_ARTICLES = text("SELECT max(rowid) FROM articles")
+_STEMMER = snowballstemmer.stemmer("porter")
+QUERY_TERMS = 6
+# A word is left out as common when over a tenth of the articles hold it, and over 10 000 do: below that, scoring
+# its articles costs a few milliseconds, and in a small archive every word is in a tenth of it.
+COMMON_SHARE = 0.1
+COMMON_FLOOR = 10_000
+
 _POSTGRESQL = text(
     "SELECT id FROM articles, to_tsquery('english', :query) AS query WHERE search_vector @@ query"
     " ORDER BY ts_rank_cd(search_vector, query) DESC, id DESC LIMIT :limit"
@@ -29,7 +42,22 @@ def keyword_matches(session: Session, words: Sequence[str], limit: int) -> list[
         return []
     if session.get_bind().dialect.name == "sqlite":
         # Quoted, each word is a term whatever it spells (AND, NEAR, a column name); any of them may match.
-        query, statement = " OR ".join(f'"{word}"' for word in words), _SQLITE
+        query = " OR ".join(f'"{word}"' for word in telling_words(session, words))
+        statement = _SQLITE
     else:
         query, statement = " | ".join(words), _POSTGRESQL
-    return list(session.scalars(statement, {"query": query, "limit": limit}))
+    return list(session.scalars(statement, {"query": query, "limit": limit})) if query else []
+
+
+def telling_words(session: Session, words: Sequence[str]) -> list[str]:
+    """The query's words that tell articles apart, for SQLite: at most QUERY_TERMS of them, the rarest first, and
+    none held by so many articles that it tells nothing (COMMON_SHARE). FTS5 scores every article any word matches,
+    so at a million articles one common word costs a tenth of a second, and its BM25 weight is next to nothing. A
+    word's count comes from the index's own vocabulary, looked up by its Porter stem (FTS5's tokenizer); a stem the
+    lookup misses (a few in a hundred with diacritics or a final -y) counts as rare and is kept."""
+    stems = {word: _STEMMER.stemWord(word) for word in words}
+    counts = dict(session.execute(_VOCABULARY, {"terms": sorted(set(stems.values()))}).all())
+    articles = session.scalar(_ARTICLES) or 0
+    common = max(COMMON_SHARE * articles, COMMON_FLOOR)
+    kept = [word for word in words if counts.get(stems[word], 0) <= common]
+    return sorted(kept, key=lambda word: counts.get(stems[word], 0))[:QUERY_TERMS]

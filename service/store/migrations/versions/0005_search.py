@@ -33,8 +33,11 @@ _SQLITE_UP = [
     " INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);"
     " INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
+    # Each indexed term with the number of articles holding it: what lets a query leave out its commonest words.
+    "CREATE VIRTUAL TABLE articles_fts_vocab USING fts5vocab(articles_fts, 'row')",
 ]
 _SQLITE_DOWN = [
+    "DROP TABLE articles_fts_vocab",
     "DROP TRIGGER articles_fts_update",
     "DROP TRIGGER articles_fts_delete",
     "DROP TRIGGER articles_fts_insert",
