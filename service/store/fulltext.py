@@ -24,7 +24,7 @@ _VOCABULARY = text("SELECT term, doc FROM articles_fts_vocab WHERE term IN :term
 # The highest id bounds the number of articles and is one look at the primary key's end; COUNT(*) reads them all.
 _ARTICLES = text("SELECT max(rowid) FROM articles")
 _STEMMER = snowballstemmer.stemmer("porter")
-QUERY_TERMS = 6
+QUERY_TERMS = 8
 # A word is left out as common when over a tenth of the articles hold it, and over 10 000 do: below that, scoring
 # its articles costs a few milliseconds, and in a small archive every word is in a tenth of it.
 COMMON_SHARE = 0.1
