@@ -1,4 +1,5 @@
-"""Named entities: the real spaCy recogniser on real text, stored on SQLite and PostgreSQL, through the API."""
+"""Named entities: the real spaCy recogniser on real text, stored on SQLite and PostgreSQL, through the API and
+`precis batch`."""
 
 import time
 from collections.abc import Iterator
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import entities as entities_module
 from models.entities import KINDS, find_entities, group, load_ner, name_key, recognise
 from models.registry import Models
+from service.batch.local import BatchPlan, run_batch
 from service.ingest.sources import text_page
 from service.settings import Settings
+from service.store.articles import NewArticle, add_article
 from service.store.tables import ArticleEntityRow, RecognisedTextRow
 from tests.conftest import DATA, SharedData, api_client
 
@@ -220,3 +223,36 @@ def test_an_article_stored_through_the_api_gets_its_entities_in_the_background(
             assert time.monotonic() < deadline, "the entities were not stored in the background"
             time.sleep(0.2)
         assert [item["id"] for item in client.get("/v1/entities/CATL/articles").json()["items"]] == [article_id]
+
+
+# `precis batch` fills in what the commands stored without entities
+
+
+def test_batch_stores_the_entities_of_articles_stored_without_them(
+    database_url: str, models: Models, catl_story
+) -> None:
+    with api_client(Settings(database_url=database_url), models) as api:
+        sessions = api.app.state.sessions  # type: ignore[attr-defined]
+        with sessions() as session:  # as `precis add` stores them: no models, no entities
+            for title, text, _ in GOOGLE.values():
+                add_article(session, NewArticle(title=title, text=text))
+            add_article(session, NewArticle(title=catl_story[0], text=catl_story[1]))
+            title, _, text = GERMAN.read_text(encoding="utf-8").partition("\n")
+            add_article(session, NewArticle(title=title, text=text), language="de")  # never read for entities
+        assert _entity_rows(sessions) == (0, 0)
+        assert api.get("/v1/entities/Google/articles").json()["items"] == []
+
+        report = run_batch(sessions, models, BatchPlan(presets=["short"]), progress=False)
+        assert report.entities == 4
+        recognised, rows = _entity_rows(sessions)
+        assert recognised == 4 and rows > 4
+        assert run_batch(sessions, models, BatchPlan(presets=["short"]), progress=False).entities == 0
+        assert _entity_rows(sessions) == (recognised, rows)
+        assert len(api.get("/v1/entities/Google/articles").json()["items"]) == 3
+
+
+def test_precis_batch_says_for_how_many_articles_it_stored_entities(precis, shared: SharedData) -> None:
+    assert precis("add", str(shared.catl_page)).code == 0
+    first = precis("batch", "--presets", "short")
+    assert first.code == 0 and "and the entities of 1 articles in" in first.out
+    assert "and the entities of 0 articles in" in precis("batch", "--presets", "short").out
