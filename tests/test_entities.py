@@ -1,8 +1,11 @@
-"""Named entities: the real spaCy recogniser on real text, stored on SQLite and PostgreSQL, through the API and
-`precis batch`."""
+"""Named entities: the real spaCy recogniser on real text, stored on SQLite and PostgreSQL, through the API, the
+reader's pages and `precis batch`."""
 
+import html
+import re
 import time
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +20,7 @@ from service.ingest.sources import text_page
 from service.settings import Settings
 from service.store.articles import NewArticle, add_article
 from service.store.tables import ArticleEntityRow, RecognisedTextRow
+from service.web import pages
 from tests.conftest import DATA, SharedData, api_client
 
 GERMAN = DATA / "other_languages" / "brucke.txt"
@@ -256,3 +260,67 @@ def test_precis_batch_says_for_how_many_articles_it_stored_entities(precis, shar
     first = precis("batch", "--presets", "short")
     assert first.code == 0 and "and the entities of 1 articles in" in first.out
     assert "and the entities of 0 articles in" in precis("batch", "--presets", "short").out
+
+
+# The reader's pages
+
+
+def _links(page: str, pattern: str) -> list[str]:
+    return [html.unescape(link) for link in re.findall(pattern, page)]
+
+
+def test_the_article_page_shows_entity_chips_by_kind_that_lead_to_the_entity_s_page(
+    client: TestClient, catl_story
+) -> None:
+    title, text = catl_story
+    article_id = _store(client, title, text)
+    page = client.get(f"/articles/{article_id}").text
+    chips = page[page.index('id="entity-list"') : page.index('id="related-heading"')]
+    kinds = re.findall(r"<dt>(.*?)</dt>", chips)
+    assert kinds == [label for label in ("People", "Organisations", "Places", "Money", "Dates") if label in kinds]
+    assert {"People", "Organisations", "Places", "Dates"} <= set(kinds)
+    hrefs = _links(chips, r'class="chip" href="([^"]+)"')
+    assert "/entities/CATL?kind=organisation" in hrefs and "/entities/Robin%20Zeng%20Yuqun?kind=person" in hrefs
+    assert 'aria-label="CATL, 2 mentions"' in chips
+
+    entity_page = client.get("/entities/CATL", params={"kind": "organisation"})
+    assert entity_page.status_code == 200 and "<h1>CATL</h1>" in entity_page.text
+    assert _links(entity_page.text, r'<a class="headline" href="(/articles/\d+)">') == [f"/articles/{article_id}"]
+    unknown = client.get("/entities/Nobody Anywhere").text
+    assert "No stored article mentions “Nobody Anywhere”." in unknown
+
+
+def test_the_chips_of_a_kind_stop_at_the_most_mentioned(
+    client: TestClient, catl_story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "CHIPS_PER_KIND", 3)
+    article_id = _store(client, *catl_story)
+    found = client.get(f"/v1/articles/{article_id}/entities").json()["items"]
+    dates = [item["name"] for item in found if item["kind"] == "date"]
+    page = client.get(f"/articles/{article_id}").text
+    shown = page[page.index("<dt>Dates</dt>") :]
+    shown = shown[: shown.index("</dd>")]
+    assert [unquote(href) for href in _links(shown, r'class="chip" href="/entities/([^"?]+)')] == dates[:3]
+    assert f"and {len(dates) - 3} more" in shown
+
+
+def test_the_entity_page_lists_the_newest_first(client: TestClient) -> None:
+    ids = _store_google(client)
+    for article_id in ids.values():  # found now, if the background has not stored them yet
+        assert client.get(f"/v1/articles/{article_id}/entities").status_code == 200
+    page = client.get("/entities/Google").text
+    listed = _links(page, r'<a class="headline" href="/articles/(\d+)">')
+    assert listed == [str(ids[name]) for name in ("shares", "council", "office")]
+    assert "Mentioned in 3 articles" in page
+
+
+def test_the_article_stays_readable_when_its_entities_cannot_be_found(
+    client: TestClient, catl_story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("entity worker unreachable")
+
+    monkeypatch.setattr(pages, "article_entities", broken)
+    page = client.get(f"/articles/{_store(client, *catl_story)}")
+    assert page.status_code == 200 and "are unavailable right now." in page.text
+    assert 'id="entity-list"' not in page.text
