@@ -86,14 +86,6 @@ def article_entities(
 def entity_articles(session: Session, name: str, kind: Kind | None, limit: int) -> EntityArticles:
     """The stored articles that mention the entity: most mentions first, then newest."""
     model = entities_model_id()
-    items = [
-        EntityArticle(
-            id=found.article.id,
-            title=found.article.title,
-            source=found.article.source,
-            published_at=found.article.published_at,
-            count=found.count,
-        )
-        for found in entities.articles_mentioning(session, model, name, kind, limit)
-    ]
+    rows = entities.articles_mentioning(session, model, name, kind, limit)
+    items = [EntityArticle.model_validate(row._mapping) for row in rows]
     return EntityArticles(name=name, kind=kind, items=items, model=model)

@@ -1,23 +1,15 @@
 """Stored named entities of articles: plain functions over a session."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Exists, exists, func, select
+from sqlalchemy import Exists, Row, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.entities import MAX_NAME_CHARS, Entity, name_key
 from service.store.articles import readable
 from service.store.tables import ArticleEntityRow, ArticleRow, RecognisedTextRow
-
-
-@dataclass(frozen=True)
-class Mentioning:
-    """An article that mentions an entity, and how often."""
-
-    article: ArticleRow
-    count: int
 
 
 def _recognised(model: str) -> Exists:
@@ -86,9 +78,12 @@ def put_entities(session: Session, model: str, by_hash: Mapping[str, Sequence[En
 
 def articles_mentioning(
     session: Session, model: str, name: str, kind: str | None, limit: int, newest_first: bool = False
-) -> list[Mentioning]:
+) -> Sequence[Row[tuple[int, str, str | None, datetime | None, datetime, int]]]:
     """The articles that mention the entity so named (any kind, or `kind`): most mentions first, then newest; or
-    newest first. An article's date is its publication date, or when it was stored if it has none."""
+    newest first. An article's date is its publication date, or when it was stored if it has none.
+
+    Each row: the article's id, title, source, published_at, created_at, and `count`, how often it mentions the
+    entity (read it as row._mapping["count"]: row.count is the tuple's method)."""
     key = name_key(name)
     # No stored entity has such a name (and PostgreSQL refuses a NUL in text outright).
     if not key or "\x00" in key or len(key) > MAX_NAME_CHARS:
@@ -104,9 +99,16 @@ def articles_mentioning(
     newest = (func.coalesce(ArticleRow.published_at, ArticleRow.created_at).desc(), ArticleRow.id.desc())
     order = newest if newest_first else (counted.c.count.desc(), *newest)
     query = (
-        select(ArticleRow, counted.c.count)
+        select(
+            ArticleRow.id,
+            ArticleRow.title,
+            ArticleRow.source,
+            ArticleRow.published_at,
+            ArticleRow.created_at,
+            counted.c.count,
+        )
         .join(counted, counted.c.content_hash == ArticleRow.content_hash)
         .order_by(*order)
         .limit(limit)
     )
-    return [Mentioning(article, int(count)) for article, count in session.execute(query)]
+    return session.execute(query).all()

@@ -231,8 +231,8 @@ def entity_page(request: Request, name: str, session: SessionDep, kind: str = ""
     """The stored articles that mention the entity, newest first; `kind` (as the chips link it) keeps one kind of
     thing so named, an unknown one is ignored."""
     chosen = cast(Kind, kind) if kind in KINDS else None
-    # The stored rows, not the API's items: the list shows when an article without a date was added, as "/" does.
-    found = articles_mentioning(session, entities_model_id(), name, chosen, ENTITY_PAGE_SIZE, newest_first=True)
-    articles = [mentioning.article for mentioning in found]
+    # The store's rows, not the API's items: with created_at, the list says when an undated article was added, as
+    # "/" does.
+    articles = articles_mentioning(session, entities_model_id(), name, chosen, ENTITY_PAGE_SIZE, newest_first=True)
     context = {"name": name, "kind": chosen, "articles": articles, "more": len(articles) == ENTITY_PAGE_SIZE}
     return _render(request, "entity.html", context)
