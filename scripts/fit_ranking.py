@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from models.answers import AnswerFinder, passage_scores
 from models.embedder import Embedder
-from models.entity_answers import EntityAnswerFinder, load_ner
+from models.entities import load_ner
+from models.entity_answers import EntityAnswerFinder
 from models.extractive import FEATURES, candidate_count, logistic_scores, pick_sentences, sentence_features
 from models.presets import load_presets, load_ranking
 from models.sentences import Sentence, split_sentences

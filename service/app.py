@@ -9,11 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from models.registry import Models
-from service.api import answers, articles, briefings, docs, health, related, search, summaries
+from service.api import answers, articles, briefings, docs, entities, health, related, search, summaries
 from service.archive.index import open_archive_index
 from service.auth import document_keys_required_for_reads
 from service.body_limit import BodyLimit
 from service.early_refusal import RefuseWhenSaturated
+from service.entity_worker import EntityWorker
 from service.errors import install_error_handlers
 from service.http_methods import HttpMethods
 from service.ingest.extraction_worker import ExtractionWorker
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         app.state.extractor = ExtractionWorker(
             settings.extraction_timeout_seconds, settings.extraction_memory_mib, settings.model_queue
         )
+        # Its process starts when entities are first needed.
+        app.state.entity_worker = EntityWorker()
         # Loaded before the first request is accepted: a misconfigured model fails the start, loudly.
         if models is None:
             log.info("loading models; the port opens when they are ready")
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         # start's replay.
         app.state.archive_index.save()
         app.state.extractor.close()
+        app.state.entity_worker.close()
         engine.dispose()
 
     app = FastAPI(
@@ -88,7 +92,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
-    for module in (articles, summaries, answers, related, search, briefings, health, docs):
+    for module in (articles, summaries, answers, related, search, briefings, entities, health, docs):
         app.include_router(module.router)
     app.include_router(pages.router)
     if settings.require_key_for_reads:

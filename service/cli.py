@@ -335,7 +335,8 @@ def cmd_batch(args: argparse.Namespace, settings: Settings) -> None:
     stored = ", ".join(f"{preset} {count}" for preset, count in report.stored.items())
     print(
         f"stored {report.total} summaries ({stored}) for {report.articles} articles "
-        f"and {report.vectors} related-article vectors in {report.seconds:.1f} s, {rate:.1f} articles/s"
+        f"and {report.vectors} related-article vectors, and the entities of {report.entities} articles "
+        f"in {report.seconds:.1f} s, {rate:.1f} articles/s"
     )
 
 
@@ -515,7 +516,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("path", help="a .jsonl or .csv file, or a folder of .html / .txt pages")
     ingest.set_defaults(handler=cmd_ingest)
 
-    batch = commands.add_parser("batch", help="pre-summarise every stored article lacking a stored summary")
+    batch = commands.add_parser(
+        "batch",
+        help="pre-summarise every stored article lacking a stored summary; store missing vectors and entities",
+    )
     batch.add_argument(
         "--presets", type=_presets, default=list(load_presets()), help="comma-separated (default: all presets)"
     )

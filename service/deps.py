@@ -1,4 +1,5 @@
-"""Typed FastAPI dependencies for the shared state: settings, store sessions, models, the archive's vector index.
+"""Typed FastAPI dependencies for the shared state: settings, store sessions, models, the archive's vector index,
+the entity worker.
 
 A dependency that neither blocks nor waits is `async def`: FastAPI runs a plain `def` dependency in its thread pool,
 and those hand-offs between threads were a third of what a stored summary cost."""
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.registry import Models
 from service.archive.index import ArchiveIndex
+from service.entity_worker import EntityWorker
 from service.errors import ArticleNotFound, NotReady
 from service.model_gate import ModelGate
 from service.settings import Settings
@@ -51,11 +53,16 @@ async def _gate(request: Request) -> ModelGate:
     return request.app.state.gate
 
 
+async def _entity_worker(request: Request) -> EntityWorker:
+    return request.app.state.entity_worker
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 GateDep = Annotated[ModelGate, Depends(_gate)]
 SessionDep = Annotated[Session, Depends(_session)]
 ModelsDep = Annotated[Models, Depends(_models)]
 ArchiveIndexDep = Annotated[ArchiveIndex, Depends(_archive_index)]
+EntityWorkerDep = Annotated[EntityWorker, Depends(_entity_worker)]
 
 
 # Ids are 64-bit integers in the store; a larger number could never name an article.

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.entities import Kind
 from models.presets import load_presets
 from service.store.articles import NonBlank, UtcDateTime, WellFormed
 
@@ -104,6 +105,39 @@ class RelatedArticle(ArticleHeadline):
 class RelatedArticles(BaseModel):
     article_id: int
     items: list[RelatedArticle] = Field(description="The closest stored articles, best first; never the article.")
+    model: str
+
+
+class Span(BaseModel):
+    start: int = Field(description="Character offset into the article text: text[start:end] is the mention.")
+    end: int
+
+
+class EntityOut(BaseModel):
+    name: str = Field(description="How the article most often writes it, without a leading 'the' or a possessive.")
+    kind: Kind
+    count: int = Field(description="How many times the article mentions it.")
+    mentions: list[Span] = Field(description="Each mention, in text order.")
+
+
+class ArticleEntities(BaseModel):
+    article_id: int
+    items: list[EntityOut] = Field(description="Most mentioned first, then in the order the article names them.")
+    model: str
+
+
+class EntityArticle(BaseModel):
+    id: int
+    title: str
+    source: str | None
+    published_at: UtcDateTime | None
+    count: int = Field(description="How many times the article mentions the entity.")
+
+
+class EntityArticles(BaseModel):
+    name: str = Field(description="The name asked for.")
+    kind: Kind | None = Field(description="The kind asked for; null for any.")
+    items: list[EntityArticle] = Field(description="Most mentions first, then newest; empty for an unknown name.")
     model: str
 
 

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # stopped, so one page cannot hold a core or its memory for long.
     extraction_timeout_seconds: float = Field(10.0, gt=0)
     extraction_memory_mib: int = Field(2048, ge=256)
+    # An article stored through the API has its entities found in the background, by a spaCy worker process
+    # (≈ 140 MiB, one per server process, started on first need). False leaves them to `precis batch` or to the
+    # first request for them.
+    entities_when_stored: bool = True
     # Model-backed requests running at once (None: one per CPU) and waiting beyond those; more get a 503 at once.
     model_slots: int | None = Field(None, ge=1)
     model_queue: int = Field(8, ge=0)

@@ -152,7 +152,11 @@ def news() -> dict[str, NewsArticle]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'precis.db'}", max_text_chars=20_000)
+    # No entities found in the background: each test's app would start a spaCy worker process for the articles it
+    # stores (40% more CPU time for the API and page tests, measured); tests/test_entities.py turns it on.
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'precis.db'}", max_text_chars=20_000, entities_when_stored=False
+    )
 
 
 def _throwaway_postgres_database() -> Iterator[str]:

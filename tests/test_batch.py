@@ -172,12 +172,18 @@ def test_ray_engine_runs_the_same_job(tmp_path, shared: SharedData) -> None:
                "--chunk-size", "4"]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "stored 48 summaries (short 24, bullets 24) for 24 articles and 24 related-article vectors" in first.stdout
+    assert (
+        "stored 48 summaries (short 24, bullets 24) for 24 articles and 24 related-article vectors, "
+        "and the entities of 24 articles" in first.stdout
+    )
     assert _summary_counts(sessions) == (48, 48)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(ArticleVectorRow)) == 24
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert "stored 0 summaries (short 0, bullets 0) for 0 articles and 0 related-article vectors" in again.stdout
+    assert (
+        "stored 0 summaries (short 0, bullets 0) for 0 articles and 0 related-article vectors, "
+        "and the entities of 0 articles" in again.stdout
+    )
 
 
 @pytest.mark.slow

@@ -227,6 +227,20 @@ def test_brief_me_on_this_story_gives_each_related_article_its_say(page: Page, s
     expect(page.get_by_role("heading", level=1)).to_have_text(titles[1])
 
 
+def test_an_entity_chip_leads_to_the_articles_that_mention_it(page: Page, site: Site) -> None:
+    page.goto(site.article("harbour_bridge"))
+    people = page.locator(".entity-kind", has=page.locator("dt", has_text="People"))
+    chip = people.locator("a.chip", has_text="Margaret Oyelaran")
+    expect(chip).to_be_visible()
+    chip.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Margaret Oyelaran")
+    listed = page.locator("#entity-articles a.headline")
+    expect(listed).to_have_count(1)
+    expect(listed).to_have_text(read_article("harbour_bridge").title)
+    listed.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(read_article("harbour_bridge").title)
+
+
 def test_markup_in_an_article_stays_text(page: Page, site: Site) -> None:
     page.goto(site.article("xss_article"))
     body = page.locator("#article-body")

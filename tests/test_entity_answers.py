@@ -3,7 +3,8 @@ for, and a passage narrowed to one of them."""
 
 import pytest
 
-from models.entity_answers import EntityAnswerFinder, expected_entity_labels, load_ner
+from models.entities import load_ner
+from models.entity_answers import EntityAnswerFinder, expected_entity_labels
 from models.registry import Models
 
 

@@ -1,6 +1,7 @@
 """The models tokenise with the `tokenizers` library from tokenizer.json, not transformers: the same token ids, windows,
 offsets and sequence ids as the transformers tokenizer of the same files gives, on real news and SQuAD text. And the
-serving process, loading the default models, imports neither torch nor transformers nor spaCy."""
+serving process, loading the default models and serving an article's entities, imports neither torch nor transformers
+nor spaCy."""
 
 import json
 import os
@@ -81,30 +82,46 @@ def test_question_windows_are_the_transformers_windows(
             np.testing.assert_array_equal(windows.context_mask, context_mask)
 
 
-def _modules_after_loading(env: dict[str, str]) -> list[str]:
-    """The heavy modules a fresh process holds after building the app and loading the default models."""
-    program = (
-        "import sys\n"
-        "from service.app import create_app\n"
-        "from service.model_loading import load_models\n"
-        "from service.settings import Settings\n"
-        "create_app(Settings())\n"
-        "load_models(Settings())\n"
-        f"print(' '.join(name for name in {HEAVY!r} if name in sys.modules))\n"
-    )
+# Run as `python -c PROGRAM DATABASE_URL MODULE...`: starts the app (which loads the default models), stores an
+# article, serves its entities (spaCy runs in the app's worker process), and prints which MODULEs it then holds.
+_SERVE_ENTITIES = """
+import sys
+from fastapi.testclient import TestClient
+from service.app import create_app
+from service.settings import Settings
+from service.store.keys import create_key
+
+with TestClient(create_app(Settings(database_url=sys.argv[1]))) as client:
+    with client.app.state.sessions() as session:
+        _, key = create_key(session, "heavy-modules")
+    article = {"title": "Google in Leeds", "text": "Google said on Monday it would open an office in Leeds."}
+    stored = client.post("/v1/articles", json=article, headers={"Authorization": f"Bearer {key}"}).json()
+    entities = client.get(f"/v1/articles/{stored['id']}/entities").json()["items"]
+    assert {(e["name"], e["kind"]) for e in entities} >= {("Google", "organisation"), ("Leeds", "place")}, entities
+print(" ".join(name for name in sys.argv[2:] if name in sys.modules))
+"""
+
+
+def _modules_after_loading(env: dict[str, str], database: Path) -> list[str]:
+    """The heavy modules a fresh process holds after starting the app and serving an article's entities."""
     done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True, timeout=600
+        [sys.executable, "-c", _SERVE_ENTITIES, f"sqlite:///{database}", *HEAVY],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=600,
     )
     return done.stdout.split()
 
 
-def test_serving_process_imports_no_torch_transformers_or_spacy(models) -> None:
+def test_serving_process_imports_no_torch_transformers_or_spacy(models, tmp_path: Path) -> None:
     # The session's models (conftest) have put the graphs in the default ONNX cache: this is a second start.
-    assert _modules_after_loading(dict(os.environ)) == []
+    assert _modules_after_loading(dict(os.environ), tmp_path / "precis.db") == []
 
 
 @pytest.mark.slow
 def test_a_first_start_exports_in_a_child_process(tmp_path: Path) -> None:
     """With an empty ONNX cache both graphs are exported, by child processes: torch never enters the server."""
-    assert _modules_after_loading({**os.environ, "XDG_CACHE_HOME": str(tmp_path)}) == []
+    assert _modules_after_loading({**os.environ, "XDG_CACHE_HOME": str(tmp_path)}, tmp_path / "precis.db") == []
     assert len(list((tmp_path / "precis" / "onnx").glob("*.onnx"))) == 2

@@ -2,7 +2,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from service.api import error_responses
 from service.auth import OPEN_TO_READERS, ReaderDep, WriterDep
-from service.deps import ArticleDep, GateDep, ModelsDep, SessionDep, SettingsDep
+from service.deps import ArticleDep, EntityWorkerDep, GateDep, ModelsDep, SessionDep, SettingsDep
+from service.entities import store_entities_later
 from service.errors import UnreadableArticle
 from service.ingest.sources import RecordError, article_from_submission
 from service.model_gate import ModelAccess
@@ -30,6 +31,7 @@ def create_article(
     settings: SettingsDep,
     models: ModelsDep,
     gate: GateDep,
+    entity_worker: EntityWorkerDep,
     response: Response,
 ) -> ArticleCreated:
     if submission.html is not None:
@@ -41,6 +43,8 @@ def create_article(
     row, created = store_article(session, article, settings.max_text_chars, models, ModelAccess(gate))
     if not created:
         response.status_code = status.HTTP_200_OK
+    elif settings.entities_when_stored:
+        store_entities_later(entity_worker, request.app.state.sessions, row)
     return ArticleCreated(id=row.id, content_hash=row.content_hash, created=created)
 
 
@@ -74,7 +78,7 @@ def read_article(_: ReaderDep, article: ArticleDep) -> ArticleOut:
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses={
-        204: {"description": "Deleted, with its summaries, answers and vector."},
+        204: {"description": "Deleted, with its summaries, answers, vector and entities."},
         **error_responses(401, 403, 404, 422),
     },
 )

@@ -17,9 +17,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from models.entities import find_entities
 from models.presets import load_presets
 from models.registry import Models
 from models.results import Article, Summary
+from service.entities import store_missing_entities
 from service.operations import stored_payload, summary_response
 from service.related import store_missing_vectors
 from service.store import cache
@@ -41,6 +43,7 @@ class BatchReport:
     stored: dict[str, int] = field(default_factory=dict)  # preset -> summaries stored by this run
     articles: int = 0
     vectors: int = 0  # related-article vectors stored by this run
+    entities: int = 0  # articles whose entities this run stored
     seconds: float = 0.0
 
     @property
@@ -122,9 +125,19 @@ def run_batch(sessions: sessionmaker[Session], models: Models, plan: BatchPlan, 
             report.articles += claimed
             report.add(stored)
             bar.update(claimed)
-    # Related-article vectors as well, so that no reader's request has to fill them in.
+    # Related-article vectors and entities as well, so that no reader's request has to fill them in. spaCy is
+    # loaded in this process only if some article lacks its entities.
     with sessions() as session:
         report.vectors = store_missing_vectors(session, models)
+        report.entities = store_missing_entities(session, find_entities)
     report.seconds = time.perf_counter() - started
-    log.info("batch done", extra={"articles": report.articles, "stored": report.stored, "seconds": report.seconds})
+    log.info(
+        "batch done",
+        extra={
+            "articles": report.articles,
+            "stored": report.stored,
+            "entities": report.entities,
+            "seconds": report.seconds,
+        },
+    )
     return report

@@ -1,11 +1,12 @@
 """`precis batch --engine ray`: the same pre-summariser, with Ray Data actors doing the model work.
 
-The driver loads no model: it lists the articles still lacking a summary or a related-articles vector, by the
-ids the configuration gives (`models.registry.summariser_id`, `vectors_id`). Ray splits them into blocks of
-`chunk_size`; each actor loads the models once and runs `summarise_chunk` on its blocks, writing to the shared
-database, and stores the blocks' missing vectors. The claim inside `summarise_chunk` (only still-pending ids, row
-locks on PostgreSQL) keeps the job exactly-once even with other batch runs going at the same time. With
-`PRECIS_RAY_ADDRESS` unset, Ray starts on this machine.
+The driver loads no model: it lists the articles still lacking a summary, a related-articles vector or their
+entities, by the ids the configuration gives (`models.registry.summariser_id`, `vectors_id`,
+`models.entities.entities_model_id`). Ray splits them into blocks of `chunk_size`; each actor loads the models
+once and runs `summarise_chunk` on its blocks, writing to the shared database, and stores the blocks' missing
+vectors and entities (spaCy loaded in the actor on first need). The claim inside `summarise_chunk` (only
+still-pending ids, row locks on PostgreSQL) keeps the job exactly-once even with other batch runs going at the
+same time. With `PRECIS_RAY_ADDRESS` unset, Ray starts on this machine.
 """
 
 import time
@@ -14,13 +15,16 @@ import numpy as np
 import ray
 
 from models.config import ModelConfig
+from models.entities import entities_model_id, find_entities
 from models.registry import load_models, summariser_id, vectors_id
 from service.batch.local import BatchPlan, BatchReport, summarise_chunk
+from service.entities import store_entities
 from service.related import store_vectors
 from service.settings import Settings
 from service.store.articles import get_articles
 from service.store.cache import pending_articles
 from service.store.database import make_engine, make_session_factory
+from service.store.entities import ids_without_entities
 from service.store.tables import ArticleRow
 from service.store.vectors import ids_without_vector
 
@@ -39,8 +43,10 @@ class ChunkSummariser:
             claimed, stored = summarise_chunk(
                 session, self.models, self.plan.presets, self.plan.since, len(ids), only_ids=ids
             )
-            vectors = store_vectors(session, self.models, get_articles(session, ids))
-        return {"articles": np.array([claimed]), "vectors": np.array([vectors])} | {
+            rows = get_articles(session, ids)
+            vectors = store_vectors(session, self.models, rows)
+            entities = store_entities(session, find_entities, rows)
+        return {"articles": np.array([claimed]), "vectors": np.array([vectors]), "entities": np.array([entities])} | {
             preset: np.array([stored.get(preset, 0)]) for preset in self.plan.presets
         }
 
@@ -58,7 +64,11 @@ def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
     with sessions() as session:
         query = pending_articles(summariser_id(model_config), plan.presets, plan.since)
         pending = session.scalars(query.with_only_columns(ArticleRow.id).limit(plan.limit))
-        ids = sorted(set(pending) | set(ids_without_vector(session, vectors_id(model_config))))
+        ids = sorted(
+            set(pending)
+            | set(ids_without_vector(session, vectors_id(model_config)))
+            | set(ids_without_entities(session, entities_model_id()))
+        )
     report = BatchReport(stored=dict.fromkeys(plan.presets, 0))
     if ids:
         results = (
@@ -78,6 +88,7 @@ def run_batch_on_ray(settings: Settings, plan: BatchPlan) -> BatchReport:
         )
         report.articles = int(results["articles"].sum())
         report.vectors = int(results["vectors"].sum())
+        report.entities = int(results["entities"].sum())
         report.add({preset: int(results[preset].sum()) for preset in plan.presets})
     report.seconds = time.perf_counter() - started
     return report

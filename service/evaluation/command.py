@@ -65,7 +65,8 @@ def run_summaries(args: argparse.Namespace, settings: "Settings") -> None:
 
 
 def run_answers(args: argparse.Namespace, settings: "Settings") -> None:
-    from models.entity_answers import EntityAnswerFinder, load_ner
+    from models.entities import load_ner
+    from models.entity_answers import EntityAnswerFinder
     from models.squad import DEFAULT_SQUAD_FILE, load_squad, split_by_article
     from service.evaluation import answers, data
     from service.evaluation.report import write_json

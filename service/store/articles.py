@@ -7,11 +7,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.store.tables import AnswerRow, ArticleRow, ArticleVectorRow, SummaryRow, VectorIndexLogRow
+from models.language import SUPPORTED
+from service.store.tables import (
+    AnswerRow,
+    ArticleEntityRow,
+    ArticleRow,
+    ArticleVectorRow,
+    RecognisedTextRow,
+    SummaryRow,
+    VectorIndexLogRow,
+)
 
 
 def _well_formed(value: str) -> str:
@@ -91,13 +100,19 @@ def get_article(session: Session, article_id: int) -> ArticleRow | None:
 
 
 def delete_article(session: Session, article: ArticleRow) -> None:
-    """Removes the article with everything computed from its text: summaries, answers and its vector (and from the
-    vector index, through its log)."""
-    for table in (SummaryRow, AnswerRow, ArticleVectorRow):
+    """Removes the article with everything computed from its text: summaries, answers, its vector (and from the
+    vector index, through its log) and its entities."""
+    for table in (SummaryRow, AnswerRow, ArticleVectorRow, ArticleEntityRow, RecognisedTextRow):
         session.execute(delete(table).where(table.content_hash == article.content_hash))
     session.add(VectorIndexLogRow(article_id=article.id))
     session.delete(article)
     session.commit()
+
+
+def readable() -> ColumnElement[bool]:
+    """Articles in a language the models read (or too short to tell, read as English): an article found at ingest
+    to be in another language is never summarised nor read for entities."""
+    return or_(ArticleRow.language.is_(None), ArticleRow.language.in_(SUPPORTED))
 
 
 def get_articles(session: Session, article_ids: Sequence[int]) -> list[ArticleRow]:

@@ -15,7 +15,7 @@ from sqlalchemy import Exists, Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models.language import SUPPORTED
+from service.store.articles import readable
 from service.store.tables import AnswerRow, ArticleRow, SummaryRow
 
 
@@ -113,8 +113,7 @@ def pending_articles(model: str, presets: Sequence[str], since: datetime | None)
 
     An article found at ingest to be in a language the models do not read is never pending: it is not
     summarised, here or through the API (422 unsupported_language)."""
-    readable = or_(ArticleRow.language.is_(None), ArticleRow.language.in_(SUPPORTED))
-    query = select(ArticleRow).where(readable, or_(*(~_summarised(model, preset) for preset in presets)))
+    query = select(ArticleRow).where(readable(), or_(*(~_summarised(model, preset) for preset in presets)))
     if since is not None:
         query = query.where(ArticleRow.published_at >= since)
     return query.order_by(ArticleRow.id)

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -70,6 +70,36 @@ class ArticleVectorRow(Base):
     # float32, little-endian: 1.5 KB for MiniLM's 384 dimensions, the same bytes on SQLite and PostgreSQL.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RecognisedTextRow(Base):
+    """A text the entity recogniser (versioned model) has read, whatever it found: an article that mentions
+    nothing is not read again. Stored in the same transaction as its ArticleEntityRows."""
+
+    __tablename__ = "recognised_texts"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ArticleEntityRow(Base):
+    """One entity an article's text mentions, keyed like the caches (text, versioned model) and by what names it
+    (kind, name key): one row per entity, so the articles that mention one are found through an index."""
+
+    __tablename__ = "article_entities"
+    __table_args__ = (Index("ix_article_entities_name", "name_key", "model"),)
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # models.entities.name_key of the name: what a lookup by name matches.
+    name_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # The most frequent way the article writes it.
+    name: Mapped[str] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer)
+    # [[start, end], ...]: character offsets of each mention into the article text, in text order.
+    mentions: Mapped[list[list[int]]] = mapped_column(JSON)
 
 
 class ApiKeyRow(Base):

@@ -1,4 +1,5 @@
-"""The reader's pages: the article list, and an article with its AI features panel (driven by static/reader.js)."""
+"""The reader's pages: the article list, an article with its AI features panel (driven by static/reader.js) and
+its entities, and the articles that mention an entity."""
 
 import logging
 import re
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -15,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
+from models.entities import KINDS, Kind, entities_model_id
 from models.language import is_supported
 from models.presets import load_presets
 from models.registry import Models
@@ -22,11 +24,15 @@ from service.archive.answers import answer_from_archive
 from service.archive.index import ArchiveIndex
 from service.archive.search import search_articles
 from service.auth import PageModelAccessDep
-from service.deps import ArchiveIndexDep, ModelsDep, SessionDep, SettingsDep
+from service.deps import ArchiveIndexDep, EntityWorkerDep, ModelsDep, SessionDep, SettingsDep
+from service.entities import article_entities
+from service.entity_worker import EntityWorker
 from service.errors import PrecisError
+from service.model_gate import ModelAccess
 from service.related import related_articles
-from service.schemas import BRIEFING_MAX_ARTICLES, DEFAULT_PRESET, RelatedArticles
+from service.schemas import BRIEFING_MAX_ARTICLES, DEFAULT_PRESET, EntityOut, RelatedArticles
 from service.store.articles import get_article, list_articles
+from service.store.entities import articles_mentioning
 from service.store.tables import ArticleRow
 
 log = logging.getLogger(__name__)
@@ -35,6 +41,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 PAGE_SIZE = 20
 SEARCH_RESULTS = 20
 RELATED_COUNT = 5
+ENTITY_PAGE_SIZE = 50
+# The most mentioned of each kind: a long report can name hundreds of dates and places.
+CHIPS_PER_KIND = 20
+KIND_LABELS: dict[Kind, str] = {
+    "person": "People",
+    "organisation": "Organisations",
+    "place": "Places",
+    "money": "Money",
+    "date": "Dates",
+}
 # Longer ids cannot be stored; rejecting them here keeps the database from being asked.
 _ARTICLE_ID = re.compile(r"[0-9]{1,18}")
 # Checked here rather than by FastAPI, whose error is the API's JSON; the length keeps the offset in a 64-bit integer.
@@ -158,14 +174,40 @@ def _related(session: Session, models: Models, index: ArchiveIndex, article: Art
         return None
 
 
+def _entities_by_kind(
+    session: Session, worker: EntityWorker, access: ModelAccess, article: ArticleRow
+) -> dict[str, list[EntityOut]] | None:
+    """The article's entities under their kinds' labels, in KINDS order, for the chips.
+
+    Rendered here rather than fetched by reader.js: one markup for them, links that work without script, and the
+    page needs them from the store in all but a rare case (they are found in the background when an article is
+    stored through the API, and by `precis batch`). In that case they are found now, through the worker, as
+    related articles' missing vectors are: tens of milliseconds, about a second if its process must start."""
+    try:
+        found = article_entities(session, worker.find, article, access)
+    except Exception:
+        # The chips are an extra; the article must still be readable when they cannot be made.
+        log.exception("entities failed", extra={"article_id": article.id})
+        session.rollback()
+        return None
+    return {KIND_LABELS[kind]: [e for e in found.items if e.kind == kind] for kind in KINDS}
+
+
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 def article_page(
-    request: Request, article_id: str, session: SessionDep, models: ModelsDep, index: ArchiveIndexDep
+    request: Request,
+    article_id: str,
+    session: SessionDep,
+    models: ModelsDep,
+    index: ArchiveIndexDep,
+    entity_worker: EntityWorkerDep,
+    access: PageModelAccessDep,
 ) -> HTMLResponse:
     article = get_article(session, int(article_id)) if _ARTICLE_ID.fullmatch(article_id) else None
     if article is None:
         return _render(request, "not_found.html", {}, status_code=404)
     related = _related(session, models, index, article)
+    readable = is_supported(article.language)
     context = {
         "article": article,
         "original_url": web_link(article.url),
@@ -173,8 +215,24 @@ def article_page(
         "presets": preset_choices(),
         "default_preset": DEFAULT_PRESET.value,
         "related": related,
-        "readable": is_supported(article.language),
+        "readable": readable,
         # "Brief me on this story": this article and its related ones.
         "briefing_ids": ([article.id] + [item.id for item in related.items])[:BRIEFING_MAX_ARTICLES] if related else [],
+        # Read by an English recogniser: an article in another language has none (its page says why).
+        "entities": _entities_by_kind(session, entity_worker, access, article) if readable else {},
+        "chips_per_kind": CHIPS_PER_KIND,
     }
     return _render(request, "article.html", context)
+
+
+# {name:path}: a name may hold a slash ("AC/DC", "24/11/2026").
+@router.get("/entities/{name:path}", response_class=HTMLResponse)
+def entity_page(request: Request, name: str, session: SessionDep, kind: str = "") -> HTMLResponse:
+    """The stored articles that mention the entity, newest first; `kind` (as the chips link it) keeps one kind of
+    thing so named, an unknown one is ignored."""
+    chosen = cast(Kind, kind) if kind in KINDS else None
+    # The store's rows, not the API's items: with created_at, the list says when an undated article was added, as
+    # "/" does.
+    articles = articles_mentioning(session, entities_model_id(), name, chosen, ENTITY_PAGE_SIZE, newest_first=True)
+    context = {"name": name, "kind": chosen, "articles": articles, "more": len(articles) == ENTITY_PAGE_SIZE}
+    return _render(request, "entity.html", context)
