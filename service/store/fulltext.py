@@ -21,14 +21,11 @@ _SQLITE = text(
 _VOCABULARY = text("SELECT term, doc FROM articles_fts_vocab WHERE term IN :terms").bindparams(
     bindparam("terms", expanding=True)
 )
-# The highest id bounds the number of articles and is one look at the primary key's end; COUNT(*) reads them all.
-_ARTICLES = text("SELECT max(rowid) FROM articles")
 _STEMMER = snowballstemmer.stemmer("porter")
 QUERY_TERMS = 8
-# A word is left out as common when over a tenth of the articles hold it, and over 10 000 do: below that, scoring
-# its articles costs a few milliseconds, and in a small archive every word is in a tenth of it.
-COMMON_SHARE = 0.1
-COMMON_FLOOR = 10_000
+# Articles a keyword query may score (the sum of its words' document counts): at a million articles 5 000 took FTS5
+# 8 ms p50, 20 000 took 19 ms (python -m scripts.bench_archive scale, on two busy cores).
+POSTINGS_BUDGET = 5_000
 
 _POSTGRESQL = text(
     "SELECT id FROM articles, to_tsquery('english', :query) AS query WHERE search_vector @@ query"
@@ -50,14 +47,19 @@ def keyword_matches(session: Session, words: Sequence[str], limit: int) -> list[
 
 
 def telling_words(session: Session, words: Sequence[str]) -> list[str]:
-    """The query's words that tell articles apart, for SQLite: at most QUERY_TERMS of them, the rarest first, and
-    none held by so many articles that it tells nothing (COMMON_SHARE). FTS5 scores every article any word matches,
-    so at a million articles one common word costs a tenth of a second, and its BM25 weight is next to nothing. A
-    word's count comes from the index's own vocabulary, looked up by its Porter stem (FTS5's tokenizer); a stem the
-    lookup misses (a few in a hundred with diacritics or a final -y) counts as rare and is kept."""
+    """The query's words that tell articles apart best, for SQLite: the rarest first, as many as fit in
+    POSTINGS_BUDGET articles to score (the rarest always), at most QUERY_TERMS. FTS5 scores every article any word
+    matches, so at a million articles a word held by a tenth of them costs some 30 ms, while its BM25 weight is next
+    to nothing beside a rarer word's; meaning search still reads the whole query. A word's count comes from the
+    index's own vocabulary, looked up by its Porter stem (FTS5's tokenizer); a stem the lookup misses (a few in a
+    hundred with diacritics or a final -y) counts as rare and is kept."""
     stems = {word: _STEMMER.stemWord(word) for word in words}
     counts = dict(session.execute(_VOCABULARY, {"terms": sorted(set(stems.values()))}).all())
-    articles = session.scalar(_ARTICLES) or 0
-    common = max(COMMON_SHARE * articles, COMMON_FLOOR)
-    kept = [word for word in words if counts.get(stems[word], 0) <= common]
-    return sorted(kept, key=lambda word: counts.get(stems[word], 0))[:QUERY_TERMS]
+    kept: list[str] = []
+    postings = 0
+    for word in sorted(words, key=lambda word: counts.get(stems[word], 0))[:QUERY_TERMS]:
+        postings += counts.get(stems[word], 0)
+        if kept and postings > POSTINGS_BUDGET:
+            break
+        kept.append(word)
+    return kept
