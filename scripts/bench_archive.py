@@ -38,6 +38,7 @@ from service.model_loading import load_models
 from service.operations import store_article
 from service.related import related_articles
 from service.settings import Settings
+from service.store import vectors
 from service.store.articles import NewArticle, get_article
 from service.store.database import make_engine, make_session_factory
 from service.store.tables import ArticleRow, ArticleVectorRow
@@ -170,6 +171,23 @@ def synthetic_archive(database_url: str, count: int, model_id: str, dimension: i
     engine.dispose()
 
 
+def index_recall(session: Session, index: ArchiveIndex, queries: int = 200) -> float:
+    """The index's recall@10 against exact search over every stored vector, for stored vectors moved slightly
+    (a new article close to an old one)."""
+    chunks = list(vectors.vector_chunks(session, index.model_id, 50_000))
+    ids = np.concatenate([chunk_ids for chunk_ids, _ in chunks])
+    matrix = np.concatenate([chunk for _, chunk in chunks])
+    rng = np.random.default_rng(5)
+    near = matrix[rng.choice(len(ids), queries, replace=False)]
+    near = near + 0.02 * rng.standard_normal(near.shape).astype(np.float32)
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    found = 0
+    for query in near:
+        exact = set(ids[np.argpartition(-(matrix @ query), 10)[:10]].tolist())
+        found += len(exact & {article_id for article_id, _ in index.nearest(query, 10)})
+    return found / (10 * queries)
+
+
 def bench_scale(count: int, keep: Path | None) -> None:
     """With `keep`, the synthetic store and its index stay in that folder, and a second run there reuses them
     (loading the saved index instead of building it)."""
@@ -198,6 +216,7 @@ def bench_scale(count: int, keep: Path | None) -> None:
                 started = time.perf_counter()
                 search_articles(session, models, index, query, 10)
                 search_ms.append((time.perf_counter() - started) * 1000)
+            recall = index_recall(session, index)
             rng = np.random.default_rng(1)
             related_ms = []
             for article_id in rng.integers(1, count + 1, 200):
@@ -207,10 +226,11 @@ def bench_scale(count: int, keep: Path | None) -> None:
                 related_ms.append((time.perf_counter() - started) * 1000)
     stored = f"stored in {written:.0f} s" if written is not None else "stored by an earlier run"
     print(f"{count:,} synthetic articles ({stored}), {len(queries)} search queries, 200 related\n")
-    print("| index ready | index memory (RSS) | index file | search p50 / p95 | related p50 / p95 |")
-    print("|---|---|---|---|---|")
+    print("| index ready | index memory (RSS) | index file | recall@10 | search p50 / p95 | related p50 / p95 |")
+    print("|---|---|---|---|---|---|")
     print(
         f"| {'built' if built else 'loaded'} in {opened:.0f} s | {index_mib:.0f} MiB | {file_mib:.0f} MiB "
+        f"| {recall:.3f} "
         f"| {statistics.median(search_ms):.1f} / {percentile(search_ms, 0.95):.1f} ms "
         f"| {statistics.median(related_ms):.1f} / {percentile(related_ms, 0.95):.1f} ms |"
     )
