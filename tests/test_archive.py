@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.registry import Models
-from service.archive.index import ArchiveIndex, open_archive_index
+from service.archive.index import ArchiveIndex, index_directory, open_archive_index
 from service.operations import store_article
 from service.settings import Settings
 from service.store.articles import NewArticle, delete_article, get_article
@@ -188,6 +188,19 @@ def test_two_servers_on_one_postgresql_database_search_what_the_other_stored_and
         assert httpx.delete(f"{two.url}/v1/articles/{article_id}", headers=two.auth).status_code == 204
         again = httpx.get(f"{one.url}/v1/search", params={"q": "immunisation of youngsters", "mode": "meaning"})
         assert again.json()["items"] == []
+
+
+def test_each_database_has_its_own_index_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    folders = []
+    for place in ("a", "b"):
+        monkeypatch.chdir(tmp_path / place)
+        folders.append(index_directory(tmp_path, "sqlite:///./precis.db", "all-MiniLM-L6-v2+lead2"))
+    assert folders[0] != folders[1] and folders[0].name == "all-MiniLM-L6-v2_lead2"
+    with_password = index_directory(tmp_path, "postgresql+psycopg://precis:one@db/news", "m")
+    assert with_password == index_directory(tmp_path, "postgresql+psycopg://precis:two@db/news", "m")
+    assert with_password != index_directory(tmp_path, "postgresql+psycopg://precis:one@db/sport", "m")
 
 
 # Asking the archive

@@ -27,7 +27,7 @@ import numpy as np
 # Not used here, but loaded before usearch: importing onnxruntime after usearch 2.26 kills the process (SIGSEGV in
 # onnxruntime's module init, with onnxruntime 1.32 on this machine), and the embedder imports it later.
 import onnxruntime  # noqa: F401
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.orm import Session
 from usearch.index import Index
 
@@ -54,8 +54,14 @@ _FILE = re.compile(r"([0-9]+)\.usearch")
 
 
 def index_directory(root: Path, database_url: str, model_id: str) -> Path:
-    """Where the index of one database's vectors for one model lives: a database and a model each their own."""
-    database = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
+    """Where the index of one database's vectors for one model lives: a database and a model each their own. A
+    relative SQLite path (the default, ./precis.db) names a different database in each folder; a password is not
+    part of which database it is."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    name = url.render_as_string(hide_password=True)
+    database = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
     model = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id)
     return root / database / model
 
