@@ -4,8 +4,10 @@ and asking the archive. Real MiniLM, the real reader, real SQLite (and PostgreSQ
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from usearch.index import Index
 
 from models.registry import Models
 from service.archive.index import ArchiveIndex, index_directory, open_archive_index
@@ -150,6 +152,25 @@ def test_an_index_that_disagrees_with_the_store_is_rebuilt(tmp_path: Path, model
     assert len(index) == 2
     query = models.embedder.embed(["bridge"])[0]
     assert {article_id for article_id, _ in index.nearest(query, 10)} == set(ids.values())
+
+
+def test_an_index_file_of_another_recipe_is_rebuilt(settings: Settings, models: Models, archive) -> None:
+    ids = _store_directly(settings, models, archive)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    with sessions() as session:
+        first = open_archive_index(settings, models, session)
+    [path] = list(first.directory.glob("*.usearch"))
+    # As an earlier version saved it: int8 vectors (here random ones), the same articles.
+    older = Index(ndim=first.dimension, metric="cos", dtype="i8")
+    rng = np.random.default_rng(0)
+    older.add(np.array(list(ids.values()), dtype=np.uint64), rng.standard_normal((len(ids), first.dimension)))
+    older.save(str(path))
+    with sessions() as session:
+        again = open_archive_index(settings, models, session)
+    [saved] = list(again.directory.glob("*.usearch"))
+    assert str(Index.restore(str(saved)).dtype) == "ScalarKind.F16"
+    query = models.embedder.embed(["cup final penalty"])[0]
+    assert again.nearest(query, 1)[0][0] == ids["football_final"]
 
 
 def test_two_indexes_on_one_postgresql_database_follow_each_others_changes(

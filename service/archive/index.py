@@ -42,11 +42,11 @@ log = logging.getLogger(__name__)
 # On PostgreSQL a log entry may commit after a later one (sequence values are taken before commit): entries up to
 # this far behind the newest one applied are read again, and the ones not applied yet are applied.
 _LOOKBACK = 64
-# Vectors are held as 8-bit integers: a quarter of float32's memory, 0.6 GB for a million articles with the graph
-# (float16 took 0.98 GB). Searching 128 candidates deep: on a million synthetic clustered vectors recall@10 against
-# exact search was 0.74 at 64, 0.80 at 128, 0.82 at 256, for 0.49, 0.53 and 0.69 ms (scripts/bench_ann.py compares
-# the libraries; python -m scripts.bench_archive scale measures this index).
-_DTYPE = "i8"
+# Vectors are held as 16-bit floats: 0.98 GB for a million articles with the graph, where float32 took 1.7 GB. int8
+# took 0.6 GB but maps [-1, 1] onto 256 levels, and a unit 384-d vector's parts are about ±0.05: recall@10 stalled
+# at 0.91 (float16: 0.975). Searching 128 candidates deep: 64 gave 0.92. (python -m scripts.bench_ann, which also
+# compared faiss and hnswlib; python -m scripts.bench_archive scale measures this index.)
+_DTYPE = "f16"
 _CONNECTIVITY = 16
 _EXPANSION_ADD = 128
 _EXPANSION_SEARCH = 128
@@ -135,7 +135,8 @@ class ArchiveIndex:
             except (OSError, RuntimeError, ValueError) as error:
                 log.warning("unreadable vector index file skipped", extra={"path": str(path), "error": str(error)})
                 continue
-            if index is None or index.ndim != self.dimension:
+            # A file from another recipe (another width, an int8 index of an earlier version) is rebuilt, not used.
+            if index is None or index.ndim != self.dimension or index.dtype != self._index.dtype:
                 continue
             index.expansion_search = _EXPANSION_SEARCH
             with self._lock:
