@@ -4,7 +4,8 @@ The archive index holds all-MiniLM-L6-v2 sentence embeddings (384 dimensions, L2
 so this compares usearch, faiss-cpu (HNSW) and hnswlib on synthetic vectors shaped like such embeddings, with
 comparable HNSW settings (M/connectivity 16, construction expansion 128, search expansion 64).
 
-Run from the repository root (no product imports; needs numpy and whichever of the libraries are installed):
+Run from the repository root (no product imports; needs numpy and whichever of the libraries are installed:
+usearch is a dependency of Precis, the others are not: `pip install faiss-cpu hnswlib`):
 
     python -m scripts.bench_ann --n 1000000
     python -m scripts.bench_ann --n 100000 --libraries usearch,faiss
