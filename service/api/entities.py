@@ -25,12 +25,12 @@ def read_article_entities(
     return article_entities(session, worker.find, article, access)
 
 
-# {name:path}: a name may hold a slash ("AC/DC", "24/11/2026").
+# {name:path}: a name may hold a slash ("AC/DC", "24/11/2026"); one holding a line break matches no route (404).
 @router.get(
     "/v1/entities/{name:path}/articles",
     tags=["entities"],
     response_model=EntityArticles,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 404, 422),
     openapi_extra=OPEN_TO_READERS,
 )
 def read_entity_articles(

@@ -50,7 +50,11 @@ def _text_or_datetime(value: object) -> object:
 def _utc(value: datetime) -> datetime:
     # SQLite keeps no offset: every time is stored, and given back, in UTC ("Z", RFC 3339); a time without an
     # offset is taken to be UTC already.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+15:31 is a time before year 1 in UTC, which no datetime holds.
+        raise ValueError("is out of range once converted to UTC") from None
 
 
 # Every text field a client sends is one of these.
