@@ -12,7 +12,7 @@ from models.registry import Models
 from service.archive.index import ArchiveIndex
 from service.archive.search import search_articles
 from service.model_gate import UNLIMITED, ModelAccess
-from service.operations import answer_about_article, check_length
+from service.operations import answer_about_article, check_length, elapsed_ms
 from service.schemas import AnswerResponse, CitedAnswer
 from service.settings import Settings
 from service.store.tables import ArticleRow
@@ -21,7 +21,6 @@ from service.store.tables import ArticleRow
 # On tests/data/archive_questions.jsonl the right article was search's first for all 80 answerable questions, and
 # reading 1, 2, 3 or 5 articles cited it equally often; three leave room for the other articles' answers.
 ARTICLES_READ = 3
-ALTERNATIVES = ARTICLES_READ - 1
 # The reader's margin an answer from the archive must reach (fitted: prompts/ranking.toml [archive]).
 MIN_ANSWER_SCORE = load_ranking()["archive"]["min_answer_score"]
 
@@ -51,7 +50,6 @@ def answer_from_archive(
         ),
         key=lambda pair: -pair[0].score,
     )
-    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
     if not found:
         return AnswerResponse(
             answer=None,
@@ -63,17 +61,17 @@ def answer_from_archive(
             context_end=None,
             reason="no_answer",
             model=models.answers_id,
-            elapsed_ms=elapsed_ms,
+            elapsed_ms=elapsed_ms(started),
         )
     best, language = found[0]
     return AnswerResponse(
         **best.model_dump(exclude={"article_id", "title"}),
         model=models.answers_id,
         language=language,
-        elapsed_ms=elapsed_ms,
+        elapsed_ms=elapsed_ms(started),
         article_id=best.article_id,
         title=best.title,
-        alternatives=[cited for cited, _ in found[1 : 1 + ALTERNATIVES]],
+        alternatives=[cited for cited, _ in found[1:]],
     )
 
 

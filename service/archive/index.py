@@ -27,7 +27,7 @@ import numpy as np
 # Not used here, but loaded before usearch: importing onnxruntime after usearch 2.26 kills the process (SIGSEGV in
 # onnxruntime's module init, with onnxruntime 1.32 on this machine), and the embedder imports it later.
 import onnxruntime  # noqa: F401
-from sqlalchemy import func, make_url, select
+from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 from usearch.index import Index
 
@@ -35,7 +35,6 @@ from models.registry import Models
 from models.related import vector_model_id
 from service.settings import Settings
 from service.store import vectors
-from service.store.tables import ArticleRow, ArticleVectorRow, VectorIndexLogRow
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ class ArchiveIndex:
         or disagrees with the store. Returns whether it was rebuilt."""
         loaded = self._load_newest()
         self.sync(session)
-        stored = _stored_count(session, self.model_id)
+        stored = vectors.count_vectors(session, self.model_id)
         if len(self._index) != stored:
             if loaded:
                 log.warning(
@@ -168,7 +167,7 @@ class ArchiveIndex:
 
     def rebuild(self, session: Session) -> int:
         """Indexes every stored vector afresh; returns how many."""
-        seq = session.scalar(select(func.max(VectorIndexLogRow.seq))) or 0
+        seq = vectors.last_logged(session)
         index = self._new_index()
         count = 0
         for ids, matrix in vectors.vector_chunks(session, self.model_id):
@@ -187,10 +186,7 @@ class ArchiveIndex:
     def sync(self, session: Session, since: int | None = None) -> int:
         """Applies the log entries not applied yet; returns how many articles changed."""
         floor = max(self.seq - _LOOKBACK, 0) if since is None else since
-        entries = session.execute(
-            select(VectorIndexLogRow.seq, VectorIndexLogRow.article_id).where(VectorIndexLogRow.seq > floor)
-        ).all()
-        new = [(seq, article_id) for seq, article_id in entries if seq not in self._recent]
+        new = [(seq, article_id) for seq, article_id in vectors.logged_after(session, floor) if seq not in self._recent]
         if not new:
             return 0
         changed = sorted({article_id for _, article_id in new})
@@ -236,11 +232,3 @@ def _seq_of(path: Path) -> int:
     match = _FILE.fullmatch(path.name)
     return int(match.group(1)) if match else -1
 
-
-def _stored_count(session: Session, model_id: str) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(ArticleVectorRow)
-        .join(ArticleRow, ArticleRow.content_hash == ArticleVectorRow.content_hash)
-        .where(ArticleVectorRow.model == model_id)
-    ) or 0

@@ -1,4 +1,5 @@
-"""Stored article vectors for related articles: plain functions over a session."""
+"""Stored article vectors (related articles, the vector index) and the log the index follows: plain functions over
+a session."""
 
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -71,6 +72,22 @@ def log_vector_changes(session: Session, content_hashes: Sequence[str]) -> None:
             ),
         )
     )
+
+
+def count_vectors(session: Session, model: str) -> int:
+    """How many stored articles have a vector for this model."""
+    return session.scalar(select(func.count()).select_from(_by_article(model).subquery())) or 0
+
+
+def last_logged(session: Session) -> int:
+    """The newest entry of the vector index's log (0 when it is empty)."""
+    return session.scalar(select(func.max(VectorIndexLogRow.seq))) or 0
+
+
+def logged_after(session: Session, seq: int) -> list[tuple[int, int]]:
+    """(seq, article id) of the log's entries after `seq`."""
+    entries = select(VectorIndexLogRow.seq, VectorIndexLogRow.article_id).where(VectorIndexLogRow.seq > seq)
+    return [(row.seq, row.article_id) for row in session.execute(entries)]
 
 
 def _row(content_hash: str, model: str, vector: np.ndarray) -> ArticleVectorRow:
