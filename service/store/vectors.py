@@ -5,7 +5,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import Exists, exists, func, insert, literal, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service.store.tables import ArticleRow, ArticleVectorRow, VectorIndexLogRow, utc_now
@@ -43,17 +44,17 @@ def ids_without_vector(session: Session, model: str) -> list[int]:
 
 def put_vectors(session: Session, model: str, vectors: Mapping[str, np.ndarray]) -> None:
     """Stores one vector per content hash, in one transaction with their entries in the vector index's log; a
-    vector another process stored first is kept."""
-    try:
-        _add(session, model, vectors)
-    except IntegrityError:
-        # Two requests filled in the same articles at once; store ours only where theirs is missing (and logged).
-        session.rollback()
-        _add(session, model, {h: v for h, v in vectors.items() if not has_vector(session, h, model)})
-
-
-def _add(session: Session, model: str, vectors: Mapping[str, np.ndarray]) -> None:
-    session.add_all(_row(content_hash, model, vector) for content_hash, vector in vectors.items())
+    vector another writer stored first is kept. The insert itself skips those (ON CONFLICT DO NOTHING): a check
+    before it could still lose a race with a writer that commits in between (a batch beside the server)."""
+    if not vectors:
+        return
+    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    now = utc_now()
+    rows = [
+        {"content_hash": content_hash, "model": model, "vector": vector.astype(_DTYPE).tobytes(), "created_at": now}
+        for content_hash, vector in vectors.items()
+    ]
+    session.execute(dialect_insert(ArticleVectorRow).values(rows).on_conflict_do_nothing())
     log_vector_changes(session, list(vectors))
     session.commit()
 
@@ -88,10 +89,6 @@ def logged_after(session: Session, seq: int) -> list[tuple[int, int]]:
     """(seq, article id) of the log's entries after `seq`."""
     entries = select(VectorIndexLogRow.seq, VectorIndexLogRow.article_id).where(VectorIndexLogRow.seq > seq)
     return [(row.seq, row.article_id) for row in session.execute(entries)]
-
-
-def _row(content_hash: str, model: str, vector: np.ndarray) -> ArticleVectorRow:
-    return ArticleVectorRow(content_hash=content_hash, model=model, vector=vector.astype(_DTYPE).tobytes())
 
 
 def _by_article(model: str):  # type: ignore[no-untyped-def]
