@@ -449,7 +449,6 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = index_commands.add_parser("rebuild", help="rebuild it from the stored vectors (adding missing ones)")
     rebuild.set_defaults(handler=cmd_index)
 
-
     brief = commands.add_parser("brief", help="print one summary across several stored articles, each fact once")
     brief.add_argument("query", nargs="?", help="brief on the archive's best matches for these words")
     brief.add_argument("--ids", type=_ids, help="or on these stored articles, comma-separated: 3,5,8 (2 to 10)")

@@ -1,14 +1,21 @@
 """Stored summaries and answers, HTTP caching headers — on SQLite and on PostgreSQL."""
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.presets import Preset
 from models.registry import Models
 from models.results import Summary
 from service.settings import Settings
+from service.store import cache
+from service.store.database import make_engine, make_session_factory
+from service.store.tables import SummaryRow
 from tests.conftest import api_client
 
 
@@ -91,3 +98,28 @@ def test_answers_are_stored_per_normalised_question(store_client, news) -> None:
     stored = store_client.post(url, json=question).json()
     assert unanswerable["reason"] == stored["reason"] == "no_answer"
     assert (unanswerable["cached"], stored["cached"]) == (False, True)
+
+
+def test_a_writer_storing_a_key_another_holds_uncommitted_keeps_the_first(database_url: str) -> None:
+    """The batch's race with the server or another batch worker: a chunk's summaries are inserted but not yet
+    committed when another writer stores the same key. The second waits for the first and keeps its summary;
+    neither fails."""
+    sessions = make_session_factory(make_engine(database_url))
+
+    def store_chunk(session: Session, by: str) -> None:
+        cache.add_summaries(session, "model", [("hash", "short", {"by": by})])
+        session.commit()
+
+    with sessions() as first, sessions() as second:
+        cache.add_summaries(first, "model", [("hash", "short", {"by": "first"})])
+        first.flush()
+        racing = ThreadPoolExecutor(1).submit(store_chunk, second, "second")
+        time.sleep(0.3)  # the second now waits on the first's row (PostgreSQL) or write lock (SQLite)
+        first.commit()
+        racing.result(timeout=30)
+        cache.put_summary(second, "hash", "model", "short", {"by": "request"})
+        cache.put_answer(second, "hash", "model", "Who?", {"by": "first"})
+        cache.put_answer(second, "hash", "model", "who? ", {"by": "second"})
+    with sessions() as session:
+        assert session.scalars(select(SummaryRow.payload)).all() == [{"by": "first"}]
+        assert cache.get_answer(session, "hash", "model", "WHO?") == {"by": "first"}

@@ -231,4 +231,3 @@ class ArchiveIndex:
 def _seq_of(path: Path) -> int:
     match = _FILE.fullmatch(path.name)
     return int(match.group(1)) if match else -1
-

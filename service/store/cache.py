@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Exists, Select, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.store.articles import readable
-from service.store.tables import AnswerRow, ArticleRow, SummaryRow
+from service.store.database import insert_new_rows
+from service.store.tables import AnswerRow, ArticleRow, SummaryRow, utc_now
 
 
 class RecentResults:
@@ -80,16 +80,19 @@ def get_summary(session: Session, content_hash: str, model: str, preset: str) ->
 
 
 def put_summary(session: Session, content_hash: str, model: str, preset: str, payload: dict[str, Any]) -> None:
-    _insert_once(session, SummaryRow(content_hash=content_hash, model=model, preset=preset, payload=payload))
+    add_summaries(session, model, [(content_hash, preset, payload)])
+    session.commit()
 
 
 def add_summaries(session: Session, model: str, payloads: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
     """Adds (content hash, preset, payload) rows to the session's transaction, for the caller to commit with the
-    rest of its chunk: a chunk is stored whole or not at all."""
-    session.add_all(
-        SummaryRow(content_hash=content_hash, model=model, preset=preset, payload=payload)
+    rest of its chunk: a chunk is stored whole or not at all. A summary another writer stored first is kept."""
+    now = utc_now()
+    rows = [
+        {"content_hash": content_hash, "model": model, "preset": preset, "payload": payload, "created_at": now}
         for content_hash, preset, payload in payloads
-    )
+    ]
+    insert_new_rows(session, SummaryRow, rows)
 
 
 def stored_keys(
@@ -135,20 +138,13 @@ def get_answer(session: Session, content_hash: str, model: str, question: str) -
 
 
 def put_answer(session: Session, content_hash: str, model: str, question: str, payload: dict[str, Any]) -> None:
-    row = AnswerRow(
-        content_hash=content_hash,
-        model=model,
-        question_hash=question_hash(question),
-        question=question,
-        payload=payload,
-    )
-    _insert_once(session, row)
-
-
-def _insert_once(session: Session, row: SummaryRow | AnswerRow) -> None:
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:
-        # A concurrent request stored the same key first; its result is as good as ours.
-        session.rollback()
+    row = {
+        "content_hash": content_hash,
+        "model": model,
+        "question_hash": question_hash(question),
+        "question": question,
+        "payload": payload,
+        "created_at": utc_now(),
+    }
+    insert_new_rows(session, AnswerRow, [row])
+    session.commit()

@@ -1,13 +1,17 @@
 """Engine and session factory for any SQLAlchemy URL (SQLite by default, PostgreSQL via psycopg)."""
 
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: it only has to be the same for every Precis process sharing a PostgreSQL database.
@@ -85,3 +89,19 @@ def make_engine(url: str, connect_timeout_seconds: int = 10) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_new_rows(
+    session: Session, table: type[DeclarativeBase], rows: Sequence[Mapping[str, Any]], returning: Any = None
+) -> list[Any]:
+    """Inserts rows into the session's transaction, skipping any whose unique key another writer stored first
+    (ON CONFLICT DO NOTHING), and returns the `returning` column of the rows it did insert. Checking before
+    inserting could still lose a race with a writer committing in between (a batch beside the server)."""
+    if not rows:
+        return []
+    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = dialect_insert(table).values(list(rows)).on_conflict_do_nothing()
+    if returning is None:
+        session.execute(statement)
+        return []
+    return list(session.scalars(statement.returning(returning)))

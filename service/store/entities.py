@@ -4,12 +4,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Exists, Row, exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.entities import MAX_NAME_CHARS, Entity, name_key
 from service.store.articles import readable
-from service.store.tables import ArticleEntityRow, ArticleRow, RecognisedTextRow
+from service.store.database import insert_new_rows
+from service.store.tables import ArticleEntityRow, ArticleRow, RecognisedTextRow, utc_now
 
 
 def _recognised(model: str) -> Exists:
@@ -41,39 +41,35 @@ def ids_without_entities(session: Session, model: str) -> list[int]:
     return list(session.scalars(select(ArticleRow.id).where(readable(), ~_recognised(model)).order_by(ArticleRow.id)))
 
 
-def _rows(content_hash: str, model: str, entities: Sequence[Entity]) -> list[RecognisedTextRow | ArticleEntityRow]:
+def _entity_rows(content_hash: str, model: str, entities: Sequence[Entity]) -> list[ArticleEntityRow]:
     return [
-        RecognisedTextRow(content_hash=content_hash, model=model),
-        *(
-            ArticleEntityRow(
-                content_hash=content_hash,
-                model=model,
-                kind=entity.kind,
-                name_key=name_key(entity.name),
-                name=entity.name,
-                count=entity.count,
-                mentions=[list(mention) for mention in entity.mentions],
-            )
-            for entity in entities
-        ),
+        ArticleEntityRow(
+            content_hash=content_hash,
+            model=model,
+            kind=entity.kind,
+            name_key=name_key(entity.name),
+            name=entity.name,
+            count=entity.count,
+            mentions=[list(mention) for mention in entity.mentions],
+        )
+        for entity in entities
     ]
 
 
 def put_entities(session: Session, model: str, by_hash: Mapping[str, Sequence[Entity]]) -> None:
     """Stores each text's entities, in one transaction; a text another process stored first keeps its rows, and
     one whose article was deleted while it was being read is left out."""
-    stored = set(session.scalars(select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(by_hash))))
-    session.add_all(row for content_hash in stored for row in _rows(content_hash, model, by_hash[content_hash]))
-    try:
-        session.commit()
-    except IntegrityError:
-        # Two requests (or a request and the background fill) read the same text at once: store ours only where
-        # theirs is missing. A text's rows are committed together, so its RecognisedTextRow stands for all of them.
-        session.rollback()
-        for content_hash in stored:
-            if not has_entities(session, content_hash, model):
-                session.add_all(_rows(content_hash, model, by_hash[content_hash]))
-        session.commit()
+    stored = session.scalars(select(ArticleRow.content_hash).where(ArticleRow.content_hash.in_(by_hash))).all()
+    # A text's RecognisedTextRow stands for all its entity rows: whoever inserts it first stores the entities too,
+    # and a request racing the background fill for the same text stores nothing.
+    claimed = insert_new_rows(
+        session,
+        RecognisedTextRow,
+        [{"content_hash": content_hash, "model": model, "created_at": utc_now()} for content_hash in stored],
+        returning=RecognisedTextRow.content_hash,
+    )
+    session.add_all(row for content_hash in claimed for row in _entity_rows(content_hash, model, by_hash[content_hash]))
+    session.commit()
 
 
 def articles_mentioning(

@@ -5,10 +5,9 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import Exists, exists, func, insert, literal, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service.store.database import insert_new_rows
 from service.store.tables import ArticleRow, ArticleVectorRow, VectorIndexLogRow, utc_now
 
 _DTYPE = np.dtype("<f4")
@@ -44,17 +43,15 @@ def ids_without_vector(session: Session, model: str) -> list[int]:
 
 def put_vectors(session: Session, model: str, vectors: Mapping[str, np.ndarray]) -> None:
     """Stores one vector per content hash, in one transaction with their entries in the vector index's log; a
-    vector another writer stored first is kept. The insert itself skips those (ON CONFLICT DO NOTHING): a check
-    before it could still lose a race with a writer that commits in between (a batch beside the server)."""
+    vector another writer stored first is kept."""
     if not vectors:
         return
-    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     now = utc_now()
     rows = [
         {"content_hash": content_hash, "model": model, "vector": vector.astype(_DTYPE).tobytes(), "created_at": now}
         for content_hash, vector in vectors.items()
     ]
-    session.execute(dialect_insert(ArticleVectorRow).values(rows).on_conflict_do_nothing())
+    insert_new_rows(session, ArticleVectorRow, rows)
     log_vector_changes(session, list(vectors))
     session.commit()
 
