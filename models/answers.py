@@ -14,13 +14,14 @@ only the question: its BM25 scores and the reader.
 import importlib.util
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
+from models.bm25 import PassageBM25
 from models.embedder import Embedder
 from models.presets import load_ranking
 from models.reader import QAReader
@@ -87,22 +88,19 @@ class TextIndex:
         self.spans = [(i, j) for i in range(count) for j in range(i, min(i + window, count))]
 
     @cached_property
-    def bm25(self) -> BM25Okapi:
+    def bm25(self) -> PassageBM25:
         """BM25 over the content words of each passage (built on first use: a short text is read whole, unranked)."""
-        documents = [
-            content_words(" ".join(s.text for s in self.sentences[i : j + 1])) or ["\0"] for i, j in self.spans
-        ]
-        return BM25Okapi(documents)
+        return PassageBM25([content_words(s.text) for s in self.sentences], self.spans)
 
     def lexical_match(self, question: str) -> np.ndarray:
         """BM25 of each passage, scaled so that 1.0 means every question word occurs once."""
         terms = content_words(question)
         if not terms:
             return np.zeros(len(self.spans))
-        raw = self.bm25.get_scores(terms)
+        raw = self.bm25.scores(terms)
         # A question word the article never uses is as rare as a word can be: it counts fully against it.
         rarest = float(np.log((len(self.spans) + 0.5) / 0.5))
-        full_match = sum(max(self.bm25.idf.get(term, rarest), 0.0) for term in terms)
+        full_match = sum(max(idf if (idf := self.bm25.idf_of(term)) is not None else rarest, 0.0) for term in terms)
         return np.clip(raw / full_match, 0.0, 1.0) if full_match > 0 else np.zeros(len(self.spans))
 
 
@@ -178,23 +176,18 @@ class AnswerFinder:
             contexts.append((sentences[first].start, sentences[last].end))
         return contexts
 
-    def rank_passages(self, index: TextIndex, question: str) -> list[Passage]:
-        """Runs of up to `window` sentences, best first, scored by meaning and word overlap."""
+    def rank_passages(self, index: TextIndex, question: str) -> Iterator[Passage]:
+        """Runs of up to `window` sentences, best first, scored by meaning and word overlap (made as they are taken:
+        a long article has thousands, and a question reads a few)."""
         sentences = index.sentences
         spans, semantic, lexical = self.passage_features(index, question)
         extra = np.array([j - i for i, j in spans])
         scores = passage_scores(semantic, lexical, extra, self.weights["w_semantic"], self.weights["w_lexical"])
-        order = np.argsort(-scores, kind="stable")
-        return [
-            Passage(
-                spans[k][0], spans[k][1], sentences[spans[k][0]].start, sentences[spans[k][1]].end, float(scores[k])
-            )
-            for k in order
-        ]
+        for k in np.argsort(-scores, kind="stable"):
+            first, last = spans[k]
+            yield Passage(first, last, sentences[first].start, sentences[last].end, float(scores[k]))
 
-    def passage_features(
-        self, index: TextIndex, question: str
-    ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    def passage_features(self, index: TextIndex, question: str) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
         """The candidate passages (first, last sentence) with their MiniLM cosine to the question and their
         scaled BM25 match: the two parts of a passage's score (kept apart so that they can be weighed)."""
         sentences, spans = index.sentences, index.spans

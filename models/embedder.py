@@ -51,10 +51,10 @@ def _warn_once(message: str, error: BaseException) -> None:
         log.warning(message, extra={"error": f"{type(error).__name__}: {error}"})
 
 
-
 def embedder_name(path: str | Path | None) -> str:
     """The embedder's name in ids and logs, known from its configured path without loading it."""
     return "all-MiniLM-L6-v2" if path is None else Path(path).name
+
 
 class Embedder:
     # Measured on 2 cores: batches of at most 8 beat 12-64 (better cache use) for both backends.

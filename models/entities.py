@@ -147,9 +147,7 @@ def recognise(ner: "Language", texts: Sequence[str]) -> list[list[Mention]]:
         for span in doc.ents:
             kind = LABEL_KINDS.get(span.label_)
             if kind is not None:
-                found[index].extend(
-                    _cleaned(texts[index], kind, offset + span.start_char, offset + span.end_char)
-                )
+                found[index].extend(_cleaned(texts[index], kind, offset + span.start_char, offset + span.end_char))
     return found
 
 

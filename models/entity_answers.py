@@ -2,6 +2,7 @@
 passage by retrieval, narrowed to the named entity of the kind the question asks for (spaCy's recogniser), or the
 whole passage when none fits, and no answer when the best passage scores under a fitted threshold."""
 
+import itertools
 import re
 
 from spacy.language import Language
@@ -62,7 +63,8 @@ class EntityAnswerFinder(AnswerFinder):
         index = self.index(text)
         if not index.sentences:
             return Answer.none(0.0, self.name)
-        passages = self.rank_passages(index, question)
+        # The best three: the runners-up the entity narrowing may prefer to the best.
+        passages = list(itertools.islice(self.rank_passages(index, question), 3))
         if passages[0].score < self.weights["no_answer_threshold"]:
             return Answer.none(round(passages[0].score, 4), self.name)
         return self._narrow_to_entity(text, question, passages)
@@ -72,7 +74,7 @@ class EntityAnswerFinder(AnswerFinder):
         if labels:
             question_words = set(content_words(question))
             # A close runner-up that holds the kind of thing asked for beats a best passage that doesn't.
-            for passage in passages[:3]:
+            for passage in passages:
                 if passage.score < passages[0].score - 0.1:
                     break
                 span = self._entity_in(text, passage, labels, question_words)

@@ -52,9 +52,7 @@ def sentence_features(
 ) -> np.ndarray:
     """One row per sentence, one column per entry of FEATURES."""
     words = np.array([len(s.text.split()) for s in sentences], dtype=float)
-    centrality = lexrank_centrality(
-        vectors @ vectors.T, weights["lexrank_threshold"], weights["lexrank_damping"]
-    )
+    centrality = lexrank_centrality(vectors @ vectors.T, weights["lexrank_threshold"], weights["lexrank_damping"])
     index = np.arange(len(sentences))
     position = 1.0 / (1.0 + index / weights["position_decay"])
     if title_vector is None:
@@ -164,12 +162,7 @@ def select_by_mmr(
         for i in remaining:
             if i not in never_first or any(j < i and together(i, j) for j in chosen):
                 options.append([i])
-            elif (
-                i - 1 in remaining
-                and together(i - 1, i)
-                and i - 1 not in never_first
-                and len(chosen) + 2 <= count
-            ):
+            elif i - 1 in remaining and together(i - 1, i) and i - 1 not in never_first and len(chosen) + 2 <= count:
                 options.append([i - 1, i])
         options = [option for option in options if not repeats(option)]
         if not options:
@@ -254,9 +247,7 @@ class ExtractiveSummariser:
         picked = pick_sentences(sentences, scores, vectors, preset.sentences, self.weights)
         return Summary(
             [
-                SummarySentence(
-                    sentences[i].text, sentences[i].start, sentences[i].end, round(float(scores[i]), 4)
-                )
+                SummarySentence(sentences[i].text, sentences[i].start, sentences[i].end, round(float(scores[i]), 4))
                 for i in picked
             ],
             preset.name,

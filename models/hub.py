@@ -62,9 +62,7 @@ def load_pretrained(
         model = model_class.from_pretrained(name_or_path, local_files_only=True).eval()
     except (OSError, ValueError) as error:
         reason = str(error).strip().splitlines()[0].rstrip(".")
-        raise ModelLoadError(
-            f"{setting}: cannot load {name_or_path!r} as {model_class.__name__}: {reason}."
-        ) from error
+        raise ModelLoadError(f"{setting}: cannot load {name_or_path!r} as {model_class.__name__}: {reason}.") from error
     # Given a directory without tokenizer files, transformers 5 builds a tokenizer of special tokens alone,
     # which would turn every word into <unk> without a word of warning.
     if len(tokenizer) <= len(tokenizer.all_special_ids):

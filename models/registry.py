@@ -94,7 +94,5 @@ def load_models(config: ModelConfig) -> Models:
     # The first forward pass pays for lazy initialisation; pay it here, not in a reader's request.
     embedder.embed(["Warm-up sentence."])
     seconds = time.perf_counter() - started
-    log.info(
-        "models loaded", extra={"summariser": summariser.name, "answers": answers.name, "seconds": seconds}
-    )
+    log.info("models loaded", extra={"summariser": summariser.name, "answers": answers.name, "seconds": seconds})
     return Models(embedder, summariser, answers)

@@ -18,7 +18,7 @@ _OPENERS = "A|An|The|He|She|It|They|We|But|His|Her|Their|Its|This|These|Those|Th
 _RUN_IN = rf"(?<=[a-z0-9%)\u2019']) (?=(?:{_OPENERS}) [a-z0-9])"
 # Paragraphs glued without a space: "... the community.Dr Venter said ...". Two lower-case letters before the
 # stop keep "Mr.Smith", "U.S.Army" and web addresses whole.
-_GLUED = "(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[a-z][.!?][\"\u201d])(?=[A-Z][a-z])"
+_GLUED = '(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])|(?<=[a-z][.!?]["\u201d])(?=[A-Z][a-z])'
 _SEAM = re.compile(f"{_RUN_IN}|{_GLUED}")
 
 
