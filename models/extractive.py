@@ -197,7 +197,7 @@ class EmbeddedLead:
 
 def embedded_leads(embedder: Embedder, articles: Sequence[Article], cap: int) -> list[EmbeddedLead]:
     """Each article's first `cap` sentences, embedded with the headlines in one pass over all the articles."""
-    split = [split_sentences(article.text)[:cap] for article in articles]
+    split = [split_sentences(article.text, cap) for article in articles]
     titles = [article.title for article in articles if article.title]
     vectors = embedder.embed([s.text for sentences in split for s in sentences] + titles)
     title_vectors = iter(vectors[len(vectors) - len(titles) :])

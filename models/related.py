@@ -17,7 +17,7 @@ MIN_SIMILARITY = 0.25
 
 def lead_text(title: str, text: str) -> str:
     """What an article's vector is made from: the headline and the first sentences of the story."""
-    lead = " ".join(sentence.text for sentence in split_sentences(text)[:LEAD_SENTENCES])
+    lead = " ".join(sentence.text for sentence in split_sentences(text, LEAD_SENTENCES))
     return f"{title}. {lead}" if lead else title
 
 

@@ -29,14 +29,18 @@ class Sentence:
     end: int
 
 
-def split_sentences(text: str) -> list[Sentence]:
+def split_sentences(text: str, limit: int | None = None) -> list[Sentence]:
+    """The text's sentences, or its first `limit`: lines are split independently, so the text past the line
+    holding the last one wanted is not read (a summary needs only the lead, whatever the article's length)."""
     sentences: list[Sentence] = []
     for line in _LINE.finditer(text):
+        if limit is not None and len(sentences) >= limit:
+            break
         if not line.group().strip():
             continue
         for start, end in sentence_spans(line.group()):
             sentences.extend(_split_run_ins(text, start + line.start(), end + line.start()))
-    return sentences
+    return sentences[:limit]
 
 
 def sentence_spans(line: str) -> list[tuple[int, int]]:

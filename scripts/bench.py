@@ -211,7 +211,7 @@ def bench_models(args: argparse.Namespace) -> dict[str, Any]:
     }
     tokens, padded, bounds = [], [], []
     for text in texts:
-        ids = embedder.tokenizer.ids([s.text for s in split_sentences(text)[:cap]], MAX_TOKENS)
+        ids = embedder.tokenizer.ids([s.text for s in split_sentences(text, cap)], MAX_TOKENS)
         lengths = [len(row) for row in ids]
         tokens.append(sum(lengths))
         padded.append(sum(len(b) * max(lengths[i] for i in b) for b in length_batches(lengths, embedder.batch_size)))

@@ -57,9 +57,7 @@ def evaluate(data: Path) -> list[PageScore]:
 
 
 def means(scores: list[PageScore]) -> dict[str, float]:
-    return {
-        name: sum(getattr(s, name) for s in scores) / len(scores) for name in ("precision", "recall", "f1")
-    }
+    return {name: sum(getattr(s, name) for s in scores) / len(scores) for name in ("precision", "recall", "f1")}
 
 
 def markdown_table(scores: list[PageScore]) -> str:
@@ -68,14 +66,12 @@ def markdown_table(scores: list[PageScore]) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     rows += [
-        f"| {s.page} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} "
-        f"| {s.extracted_tokens} / {s.reference_tokens} |"
+        f"| {s.page} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.extracted_tokens} / {s.reference_tokens} |"
         for s in scores
     ]
     mean = means(scores)
     rows.append(
-        f"| **mean of {len(scores)} pages** | {mean['precision']:.3f} | {mean['recall']:.3f} "
-        f"| **{mean['f1']:.3f}** | |"
+        f"| **mean of {len(scores)} pages** | {mean['precision']:.3f} | {mean['recall']:.3f} | **{mean['f1']:.3f}** | |"
     )
     return "\n".join(rows) + "\n"
 
@@ -95,9 +91,7 @@ def text_table(scores: list[PageScore]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--data", type=Path, default=DEFAULT_DATA, help="folder with the pages and ground-truth.json"
-    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with the pages and ground-truth.json")
     parser.add_argument("--markdown", type=Path, help="also write the table here as Markdown")
     parser.add_argument("--json", type=Path, help="also write the per-page scores and the means here as JSON")
     args = parser.parse_args()

@@ -94,9 +94,7 @@ def prepare_articles(embedder: Embedder, items: list[data.NewsItem]) -> list[Art
         reference = [s.text for s in split_sentences(item.reference)]
         title_vector = vectors[-1] if item.title else None
         articles.append(
-            Article(
-                sentences, vectors[: len(sentences)], title_vector, reference, oracle(sentences, reference)
-            )
+            Article(sentences, vectors[: len(sentences)], title_vector, reference, oracle(sentences, reference))
         )
     return articles
 
@@ -145,9 +143,7 @@ class SummaryFit:
     def _features(self, i: int, setting: dict[str, float]) -> np.ndarray:
         return self.features[setting["max_words"], setting["candidate_sentences"]][i]
 
-    def weights(
-        self, indices: list[int], columns: Sequence[str], setting: dict[str, float]
-    ) -> dict[str, float]:
+    def weights(self, indices: list[int], columns: Sequence[str], setting: dict[str, float]) -> dict[str, float]:
         """Fitted on the articles at `indices`, using only the features in `columns`."""
         keep = [FEATURES.index(c) for c in columns]
         cap = self.cap(setting["candidate_sentences"])
@@ -171,9 +167,7 @@ class SummaryFit:
             scores.append(rouge_l([article.sentences[k].text for k in picked], article.reference))
         return scores
 
-    def choose(
-        self, indices: list[int], columns: Sequence[str], settings: list[dict[str, float]]
-    ) -> dict[str, float]:
+    def choose(self, indices: list[int], columns: Sequence[str], settings: list[dict[str, float]]) -> dict[str, float]:
         """The fitted weights under the setting with the best ROUGE-L on these same articles."""
         candidates = [self.weights(indices, columns, setting) for setting in settings]
         return max(candidates, key=lambda w: statistics.mean(self.rouge(indices, w)))
@@ -264,8 +258,7 @@ def candidates(finder: AnswerFinder, question: data.Question, distractor: str) -
     spans, semantic, lexical = finder.passage_features(index, question.question)
     other_spans, other_semantic, other_lexical = finder.passage_features(finder.index(distractor), question.question)
     holds = [
-        holds_answer(sentences[i].start, sentences[j].end, question.answers, question.answer_starts)
-        for i, j in spans
+        holds_answer(sentences[i].start, sentences[j].end, question.answers, question.answer_starts) for i, j in spans
     ]
     return Candidates(
         question.topic,

@@ -86,12 +86,16 @@ class Server:
 def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[Server]:
     """A real `precis serve` on a free port, until the block ends, with an API key. `env`: more PRECIS_*."""
     port = free_port()
-    environment = os.environ | {
-        "PRECIS_DATABASE_URL": database_url,
-        "PRECIS_LOG_LEVEL": "warning",
-        # This checkout's code, whatever an installed copy points at.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    } | env
+    environment = (
+        os.environ
+        | {
+            "PRECIS_DATABASE_URL": database_url,
+            "PRECIS_LOG_LEVEL": "warning",
+            # This checkout's code, whatever an installed copy points at.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        | env
+    )
     precis = [sys.executable, "-m", "service.cli"]
     command = [*precis, "serve", "--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory() as workdir, tempfile.TemporaryFile() as log:

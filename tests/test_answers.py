@@ -134,11 +134,7 @@ def test_windows_read_at_their_own_width_give_the_answers_of_one_padded_batch(
     _, validation = split_by_article(load_squad(shared.squad))
     questions = validation[::50]
     whole = {q.topic: "\n".join(dict.fromkeys(v.context for v in validation if v.topic == q.topic)) for q in questions}
-    asked = [
-        (text, q.question)
-        for q in questions
-        for text in (q.context, whole[q.topic], news["harbour_bridge"].text)
-    ]
+    asked = [(text, q.question) for q in questions for text in (q.context, whole[q.topic], news["harbour_bridge"].text)]
     own_width = [models.answers.answer(text, question) for text, question in asked]
     monkeypatch.setattr(reader, "MAX_PADDING", 1.0)  # any padding: every window in one batch
     padded = [models.answers.answer(text, question) for text, question in asked]

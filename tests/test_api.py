@@ -7,9 +7,7 @@ from models.presets import load_presets
 
 
 def _store(client: TestClient, article) -> int:
-    response = client.post(
-        "/v1/articles", json={"title": article.title, "text": article.text, "source": "Gazette"}
-    )
+    response = client.post("/v1/articles", json={"title": article.title, "text": article.text, "source": "Gazette"})
     assert response.status_code in (200, 201), response.text
     return response.json()["id"]
 
@@ -63,9 +61,7 @@ def test_summary_of_a_stored_article(client: TestClient, news) -> None:
 
 
 def test_bullets_preset_says_how_to_lay_out(client: TestClient, news) -> None:
-    body = client.post(
-        "/v1/summaries", json={"text": news["football_final"].text, "preset": "bullets"}
-    ).json()
+    body = client.post("/v1/summaries", json={"text": news["football_final"].text, "preset": "bullets"}).json()
     assert body["style"] == "bullets" and len(body["sentences"]) == 5
 
 
@@ -110,17 +106,13 @@ def test_unknown_article_is_404(client: TestClient) -> None:
     _assert_error(client.get("/v1/articles/999"), 404, "article_not_found")
     _assert_error(client.get(f"/v1/articles/{10**30}"), 422, "invalid_input")
     _assert_error(client.get("/v1/articles/999/summary"), 404, "article_not_found")
-    _assert_error(
-        client.post("/v1/articles/999/answers", json={"question": "Why?"}), 404, "article_not_found"
-    )
+    _assert_error(client.post("/v1/articles/999/answers", json={"question": "Why?"}), 404, "article_not_found")
 
 
 def test_text_over_the_limit_is_413(client: TestClient, settings) -> None:
     too_long = "word " * (settings.max_text_chars // 5 + 1)
     _assert_error(client.post("/v1/summaries", json={"text": too_long}), 413, "text_too_long")
-    _assert_error(
-        client.post("/v1/answers", json={"text": too_long, "question": "Who?"}), 413, "text_too_long"
-    )
+    _assert_error(client.post("/v1/answers", json={"text": too_long, "question": "Who?"}), 413, "text_too_long")
     _assert_error(client.post("/v1/articles", json={"title": "t", "text": too_long}), 413, "text_too_long")
 
 
@@ -131,9 +123,7 @@ def test_bad_input_is_422(client: TestClient, news) -> None:
     _assert_error(client.post("/v1/summaries", json={"text": text, "preset": "huge"}), 422, "invalid_input")
     _assert_error(client.post("/v1/articles", json={"text": text}), 422, "invalid_input")
     _assert_error(client.get("/v1/articles", params={"limit": 0}), 422, "invalid_input")
-    malformed = client.post(
-        "/v1/summaries", content=b'{"text": ', headers={"content-type": "application/json"}
-    )
+    malformed = client.post("/v1/summaries", content=b'{"text": ', headers={"content-type": "application/json"})
     _assert_error(malformed, 422, "malformed_json")
 
 
@@ -154,9 +144,7 @@ def test_openapi_documents_the_error_shape(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     summary = spec["paths"]["/v1/articles/{article_id}/summary"]["get"]
     assert {"200", "404", "413", "422", "503"} <= set(summary["responses"])
-    assert summary["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "ErrorResponse"
-    )
+    assert summary["responses"]["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorResponse")
     preset = next(p for p in summary["parameters"] if p["name"] == "preset")
     assert preset["schema"]["$ref"].endswith("PresetName")
     assert client.get("/docs").status_code == 200

@@ -70,7 +70,9 @@ def _start_batch(database_url: str, *options: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", "batch", "--presets", "short", "--chunk-size", "8", *options],
         env={**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_RAY_WORKERS": "2"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # Its own process group, so that a local Ray cluster it starts can be killed with it.
         start_new_session=True,
         # A shell starts a background job (`pytest &`) with SIGINT ignored, and children inherit that; Python
@@ -137,8 +139,10 @@ def test_since_and_limit_select_the_work(database_url, archive, models: Models) 
 def test_concurrent_workers_do_not_collide(database_url, archive, models: Models) -> None:
     plan = BatchPlan(presets=["short"], limit=40, chunk_size=4)
     reports = []
-    workers = [threading.Thread(target=lambda: reports.append(run_batch(archive, models, plan, progress=False)))
-               for _ in range(2)]
+    workers = [
+        threading.Thread(target=lambda: reports.append(run_batch(archive, models, plan, progress=False)))
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -168,8 +172,18 @@ def test_ray_engine_runs_the_same_job(tmp_path, shared: SharedData) -> None:
         for fields in sample_archive(24, shared.news_summaries):
             add_article(session, NewArticle(**{**fields, "text": _lead(fields["text"])}))
     env = {**os.environ, "PRECIS_DATABASE_URL": database_url, "PRECIS_RAY_WORKERS": "2"}
-    command = [sys.executable, "-m", "service.cli", "batch", "--engine", "ray", "--presets", "short,bullets",
-               "--chunk-size", "4"]
+    command = [
+        sys.executable,
+        "-m",
+        "service.cli",
+        "batch",
+        "--engine",
+        "ray",
+        "--presets",
+        "short,bullets",
+        "--chunk-size",
+        "4",
+    ]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-3000:]
     assert (

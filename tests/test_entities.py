@@ -72,8 +72,7 @@ def _store(client: TestClient, title: str, text: str, **fields: str) -> int:
 
 def _store_google(client: TestClient) -> dict[str, int]:
     return {
-        name: _store(client, title, text, published_at=published)
-        for name, (title, text, published) in GOOGLE.items()
+        name: _store(client, title, text, published_at=published) for name, (title, text, published) in GOOGLE.items()
     }
 
 
@@ -126,9 +125,7 @@ def test_mentions_are_cleaned_and_grouped_under_one_name(ner) -> None:
     assert name_key("the  BBC\u2019s") == name_key("BBC") == "bbc"
 
 
-def test_a_line_longer_than_a_piece_is_read_in_pieces_with_exact_offsets(
-    ner, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_line_longer_than_a_piece_is_read_in_pieces_with_exact_offsets(ner, monkeypatch: pytest.MonkeyPatch) -> None:
     sentence = "Angela Merkel met Emmanuel Macron in Paris on Friday. "
     text = "Headline about Berlin\n" + sentence * 6
     whole = recognise(ner, [text])[0]
@@ -161,8 +158,13 @@ def test_an_article_s_entities_and_the_articles_that_mention_one(api: TestClient
     for name in ("CATL", "catl", "the CATL's"):
         found = api.get(f"/v1/entities/{name}/articles").json()
         assert found["items"] == [
-            {"id": article_id, "title": title, "source": "Daily Wire", "published_at": "2026-11-24T18:00:00Z",
-             "count": 2}
+            {
+                "id": article_id,
+                "title": title,
+                "source": "Daily Wire",
+                "published_at": "2026-11-24T18:00:00Z",
+                "count": 2,
+            }
         ], name
     assert api.get("/v1/entities/CATL/articles", params={"kind": "organisation"}).json()["items"]
     assert api.get("/v1/entities/CATL/articles", params={"kind": "person"}).json()["items"] == []
@@ -177,7 +179,9 @@ def test_the_articles_that_mention_an_entity_most_mentions_first_then_newest(api
         assert _entity(api.get(f"/v1/articles/{article_id}/entities").json(), "Google")["kind"] == "organisation"
     items = api.get("/v1/entities/Google/articles").json()["items"]
     assert [(item["id"], item["count"]) for item in items] == [
-        (ids["office"], 3), (ids["shares"], 1), (ids["council"], 1)
+        (ids["office"], 3),
+        (ids["shares"], 1),
+        (ids["council"], 1),
     ]
     assert [item["id"] for item in api.get("/v1/entities/Google/articles", params={"limit": 1}).json()["items"]] == [
         ids["office"]

@@ -79,9 +79,7 @@ def test_headline_from_the_url_slug() -> None:
         == "Greece denies fail pay loan"
     )
     assert (
-        data.title_from_url(
-            "http://edition.cnn.com/2015/04/07/entertainment/bb-king-hospitaliized/index.html"
-        )
+        data.title_from_url("http://edition.cnn.com/2015/04/07/entertainment/bb-king-hospitaliized/index.html")
         == "bb king hospitaliized"
     )
     assert data.title_from_url("http://example.com/") is None
@@ -124,14 +122,10 @@ def twenty_question_task(shared: SharedData) -> answers.Task:
     return answers.make_task(questions, validation, unrelated)
 
 
-def test_eval_summaries_end_to_end(
-    models: Models, five_articles, tmp_path: Path, monkeypatch, capsys
-) -> None:
+def test_eval_summaries_end_to_end(models: Models, five_articles, tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(evaluate, "_load", lambda settings: models)
     output = tmp_path / "summaries.json"
-    args = argparse.Namespace(
-        eval_command="summaries", data=None, limit=5, preset="long", output=output, markdown=True
-    )
+    args = argparse.Namespace(eval_command="summaries", data=None, limit=5, preset="long", output=output, markdown=True)
     evaluate.run(args, Settings())
     report = json.loads(output.read_text())
     systems = {row["system"]: row for row in report["systems"]}
@@ -217,9 +211,7 @@ class _FirstSentenceSummariser:
     name = "abstractive/fake"
 
     def summarise(self, text: str, title: str | None, preset) -> Summary:
-        return Summary(
-            [SummarySentence(split_sentences(text)[0].text, None, None, 1.0)], preset.name, self.name
-        )
+        return Summary([SummarySentence(split_sentences(text)[0].text, None, None, 1.0)], preset.name, self.name)
 
 
 def test_a_configured_abstractive_summariser_gets_its_own_row(models: Models, five_articles) -> None:
@@ -236,10 +228,7 @@ def test_a_configured_abstractive_summariser_gets_its_own_row(models: Models, fi
 def test_rewrite_values_keeps_comments_and_other_sections() -> None:
     text = "[summary]\n# why\nw_title = 0.5  # note\nmax_words = 45\n\n[answers]\nw_title = 0.5\n"
     rewritten = rewrite_values(text, "summary", {"w_title": 1.23456, "max_words": 60})
-    assert (
-        rewritten
-        == "[summary]\n# why\nw_title = 1.2346  # note\nmax_words = 60\n\n[answers]\nw_title = 0.5\n"
-    )
+    assert rewritten == "[summary]\n# why\nw_title = 1.2346  # note\nmax_words = 60\n\n[answers]\nw_title = 0.5\n"
 
 
 def test_logistic_fit_learns_the_sign_of_a_feature() -> None:

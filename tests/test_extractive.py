@@ -12,9 +12,7 @@ PRESETS = load_presets()
 
 @pytest.mark.parametrize("name", ["harbour_bridge", "vaccine_trial", "football_final"])
 @pytest.mark.parametrize("preset", sorted(PRESETS))
-def test_summary_sentences_come_from_the_article_with_exact_offsets(
-    models: Models, news, name, preset
-) -> None:
+def test_summary_sentences_come_from_the_article_with_exact_offsets(models: Models, news, name, preset) -> None:
     article = news[name]
     summary = models.summariser.summarise(article.text, article.title, PRESETS[preset])
     assert summary.sentences
@@ -47,9 +45,7 @@ def test_summarise_many_equals_one_at_a_time(models: Models, news) -> None:
     articles = [Article(a.text, a.title) for a in news.values()]
     together = models.summariser.summarise_many(articles, PRESETS["medium"])
     alone = [models.summariser.summarise(a.text, a.title, PRESETS["medium"]) for a in articles]
-    assert [[s.start for s in x.sentences] for x in together] == [
-        [s.start for s in x.sentences] for x in alone
-    ]
+    assert [[s.start for s in x.sentences] for x in together] == [[s.start for s in x.sentences] for x in alone]
 
 
 def test_lexrank_ranks_the_sentence_most_like_the_others_first() -> None:

@@ -35,18 +35,32 @@ def test_the_running_server_keeps_its_openapi_contract(tmp_path: Path) -> None:
     with running_server(f"sqlite:///{tmp_path / 'fuzz.db'}", PRECIS_RATE_LIMIT="1000000/minute") as server:
         run = subprocess.run(
             [
-                sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/openapi.json",
-                "--header", f"Authorization: Bearer {server.key}",
-                "--checks", CHECKS,
-                "--phases", "examples,coverage,fuzzing",
-                "--max-examples", str(MAX_EXAMPLES),
-                "--max-time", str(MAX_SECONDS),
-                "--workers", "2",
-                "--seed", "1",
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                f"{server.url}/openapi.json",
+                "--header",
+                f"Authorization: Bearer {server.key}",
+                "--checks",
+                CHECKS,
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--max-time",
+                str(MAX_SECONDS),
+                "--workers",
+                "2",
+                "--seed",
+                "1",
                 "--no-color",
             ],
             # Its cache of crashes goes in the test's directory, not the checkout.
-            cwd=tmp_path, capture_output=True, text=True, timeout=MAX_SECONDS + 300,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=MAX_SECONDS + 300,
         )
     assert run.returncode == 0 or _only_generator_crashes(run.stdout), run.stdout[-6000:]
 

@@ -52,8 +52,9 @@ def test_csv_with_quoted_newlines(tmp_path: Path, database_url: str, news) -> No
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["title", "text", "url", "published_at"])
         writer.writeheader()
-        writer.writerow({"title": article.title, "text": article.text, "url": "https://example.org/v",
-                         "published_at": "2026-11-20"})
+        writer.writerow(
+            {"title": article.title, "text": article.text, "url": "https://example.org/v", "published_at": "2026-11-20"}
+        )
         writer.writerow({"title": "No body", "text": "", "url": "", "published_at": ""})
         writer.writerow({"title": "Bad date", "text": "Some text here.", "url": "", "published_at": "someday"})
     report = _ingest(database_url, path)
@@ -103,8 +104,16 @@ def test_catl_page_text_yields_the_story_not_the_furniture(models: Models, share
     assert article is not None
     assert article.title == "CATL's EV battery plants to become carbon neutral this year, founder says"
     assert article.text.startswith("Contemporary Amperex Technology (CATL)")
-    for furniture in ("Try Our AI Features", "Related Articles", "Download", "storm eye", "baby bonus",
-                      "Meta Platforms", "No comments", "logo"):
+    for furniture in (
+        "Try Our AI Features",
+        "Related Articles",
+        "Download",
+        "storm eye",
+        "baby bonus",
+        "Meta Platforms",
+        "No comments",
+        "logo",
+    ):
         assert furniture not in article.text
     summary = models.summariser.summarise(article.text, article.title, load_presets()["medium"])
     assert all("CATL" in s.text or "carbon" in s.text or "company" in s.text for s in summary.sentences[:2])

@@ -72,8 +72,14 @@ def test_story_sentences_are_not_marked() -> None:
 
 
 def test_furniture_lines_are_whole_teaser_lines_not_sentences_that_mention_them() -> None:
-    for line in ("READ MORE: Bridges that fell", "DON'T MISS", "Related: Council votes", "Advertisement",
-                 "Don't miss: the final in pictures", "Scroll down for video"):
+    for line in (
+        "READ MORE: Bridges that fell",
+        "DON'T MISS",
+        "Related: Council votes",
+        "Advertisement",
+        "Don't miss: the final in pictures",
+        "Scroll down for video",
+    ):
         assert RULES.is_furniture_line(line), line
     for line in ("Read more about it in the engineers' report, he said.", "Related stories were not found."):
         assert not RULES.is_furniture_line(line), line
@@ -227,7 +233,6 @@ def test_eval_flags_what_a_reader_stumbles_on() -> None:
     assert readability(summary(1), article).fragment  # "The mayor welcomed the decision." has five words
     generated = [SummarySentence("He said the bridge would be built.", None, None, 1.0)]
     assert readability(generated, article).mid_thought
-
 
 
 def test_summaries_of_every_shared_news_page_read_cleanly(models: Models, shared: SharedData) -> None:

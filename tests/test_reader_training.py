@@ -169,8 +169,18 @@ def test_a_reader_trained_from_the_cli_is_used_through_precis_qa_model(
 ) -> None:
     output = tmp_path / "my-reader"
     trained = precis(
-        "train", "reader", "--data", str(squad), "--limit", "24", "--epochs", "1", "--batch-size", "8",
-        "--output", str(output),
+        "train",
+        "reader",
+        "--data",
+        str(squad),
+        "--limit",
+        "24",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--output",
+        str(output),
     )
     assert trained.code == 0, trained.err
     assert "epoch 1: loss" in trained.out and f"PRECIS_QA_MODEL={output}" in trained.out

@@ -25,10 +25,7 @@ def test_abbreviations_decimals_and_quotes_do_not_split() -> None:
 
 
 def test_offsets_slice_the_text_back_exactly_across_lines() -> None:
-    text = (
-        "Headline without a stop\n\nFirst paragraph here. Second sentence — with “quotes”.\n"
-        "Café owners agreed."
-    )
+    text = "Headline without a stop\n\nFirst paragraph here. Second sentence — with “quotes”.\nCafé owners agreed."
     assert_splits_into(
         text,
         ["Headline without a stop", "First paragraph here.", "Second sentence — with “quotes”.", "Café owners agreed."],
@@ -56,7 +53,7 @@ def test_a_caption_run_into_the_next_sentence_is_split_at_the_seam() -> None:
     )
 
 
-def testsentence_spans_equal_blingfire_offsets_on_every_line_of_the_shared_data(shared) -> None:
+def test_sentence_spans_equal_blingfire_offsets_on_every_line_of_the_shared_data(shared) -> None:
     """The fast path (the C splitter, offsets found again) gives exactly blingfire's own offsets."""
     texts = [json.loads(line)["article"] for line in shared.news_summaries.read_text(encoding="utf-8").splitlines()]
     squad = json.loads(shared.squad.read_text(encoding="utf-8"))
@@ -67,3 +64,11 @@ def testsentence_spans_equal_blingfire_offsets_on_every_line_of_the_shared_data(
     for line in lines:
         expected = [tuple(span) for span in blingfire.text_to_sentences_and_offsets(line)[1]]
         assert sentence_spans(line) == expected, line
+
+
+def test_the_first_sentences_of_a_long_text_are_those_of_the_whole_split(shared) -> None:
+    texts = [json.loads(line)["article"] for line in shared.news_summaries.read_text(encoding="utf-8").splitlines()]
+    for text in texts[:50]:
+        whole = split_sentences(text)
+        for limit in (0, 1, 8, 16, len(whole), len(whole) + 5):
+            assert split_sentences(text, limit) == whole[:limit]

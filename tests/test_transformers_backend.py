@@ -112,9 +112,7 @@ def _distilbert_tokenizer() -> PreTrainedTokenizerFast:
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.decoder = decoders.WordPiece()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tokenizer.train_from_iterator(
-        _corpus(), trainers.WordPieceTrainer(vocab_size=600, special_tokens=specials)
-    )
+    tokenizer.train_from_iterator(_corpus(), trainers.WordPieceTrainer(vocab_size=600, special_tokens=specials))
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         pair="[CLS] $A [SEP] $B:1 [SEP]:1",
@@ -208,9 +206,7 @@ def test_reader_loads_from_a_local_directory(reader: QAReader) -> None:
     ("load", "setting"),
     [(AbstractiveSummariser, "PRECIS_SUMMARISER"), (load_reader, "PRECIS_QA_MODEL")],
 )
-def test_a_missing_directory_or_unknown_id_fails_naming_the_setting(
-    load: type, setting: str, tmp_path: Path
-) -> None:
+def test_a_missing_directory_or_unknown_id_fails_naming_the_setting(load: type, setting: str, tmp_path: Path) -> None:
     for missing in (str(tmp_path / "no-such-model"), "precis-tests/no-such-model"):
         with pytest.raises(ModelLoadError) as raised:
             load(missing)
@@ -237,9 +233,7 @@ def test_a_model_of_the_wrong_kind_is_refused(distilbert_dir: Path) -> None:
         AbstractiveSummariser(str(distilbert_dir))
 
 
-@pytest.mark.parametrize(
-    ("n_tokens", "window", "min_overlap"), [(1000, 126, 31), (127, 126, 31), (3000, 1022, 64)]
-)
+@pytest.mark.parametrize(("n_tokens", "window", "min_overlap"), [(1000, 126, 31), (127, 126, 31), (3000, 1022, 64)])
 def test_balanced_stride_covers_the_tokens_with_the_fewest_similar_windows(
     n_tokens: int, window: int, min_overlap: int
 ) -> None:
@@ -262,9 +256,7 @@ def test_a_long_article_is_split_into_overlapping_windows_that_keep_every_token(
 
     assert len(windows) > 1
     assert all(len(window) <= summariser.max_length for window in windows)
-    assert all(
-        window[0] == tokenizer.bos_token_id and window[-1] == tokenizer.eos_token_id for window in windows
-    )
+    assert all(window[0] == tokenizer.bos_token_id and window[-1] == tokenizer.eos_token_id for window in windows)
     inner = [window[1:-1] for window in windows]
     stride = balanced_stride(len(tokens), summariser.window, summariser.overlap)
     assert stride >= summariser.overlap > 0
@@ -315,9 +307,7 @@ def test_summarise_passes_the_preset_to_generate_for_every_window_then_once_more
 
 
 @pytest.mark.parametrize("new_tokens", [4, 16])
-def test_max_and_min_new_tokens_bound_the_generated_length(
-    summariser: AbstractiveSummariser, new_tokens: int
-) -> None:
+def test_max_and_min_new_tokens_bound_the_generated_length(summariser: AbstractiveSummariser, new_tokens: int) -> None:
     batch = summariser.preprocess(ARTICLE)[0]
     generation = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens, "num_beams": 1}
     sequences = summariser.forward(batch, generation)
