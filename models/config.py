@@ -15,9 +15,14 @@ class ModelConfig:
     summariser: str | None = None
     qa_model: str | None = None
     reader_backend: Backend = "onnx"
-    # The ONNX reader with int8 weights (models/reader_files.py load_reader).
-    reader_int8: bool = False
+    # Both ONNX graphs with int8 weights (models/onnx_cache.py INT8_OPTIONS): twice as fast, results a little apart.
+    int8: bool = True
     torch_threads: int | None = None
+
+    @property
+    def embedder_int8(self) -> bool:
+        """Whether the embedder runs its int8 graph: int8 weights are an ONNX graph's, not torch's."""
+        return self.int8 and self.embedder_backend == "onnx"
 
 
 def cpu_threads(requested: int | None = None) -> int:

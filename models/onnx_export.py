@@ -207,8 +207,9 @@ def _quiet_optimiser_logs() -> Iterator[None]:
 
 
 def quantize(source: Path, target: Path) -> None:
-    """The fp32 graph `source` with dynamic int8 quantization (INT8_OPTIONS), renamed to `target` once ONNX Runtime
-    has run it. How close its outputs are is a question of quality, measured by `precis eval answers`."""
+    """The fp32 graph `source` (the embedder's or the reader's) with dynamic int8 quantization (INT8_OPTIONS),
+    renamed to `target` once ONNX Runtime has run it. How close its outputs are is a question of quality, measured
+    by `precis eval answers` and `precis eval summaries`."""
     import onnx
     import onnxruntime
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -223,7 +224,8 @@ def quantize(source: Path, target: Path) -> None:
         quantize_dynamic(source, final, weight_type=weight_type, extra_options=untyped, **options)
         session = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
         probe = np.array([[101, 2040, 102, 1996, 3664, 102]], dtype=np.int64)  # [CLS] who [SEP] the mayor [SEP]
-        feeds = {"input_ids": probe, "attention_mask": np.ones_like(probe), "token_type_ids": np.zeros_like(probe)}
+        inputs = {"input_ids": probe, "attention_mask": np.ones_like(probe), "token_type_ids": np.zeros_like(probe)}
+        feeds = {graph_input.name: inputs[graph_input.name] for graph_input in session.get_inputs()}
         if not all(np.isfinite(output).all() for output in session.run(None, feeds)):
             raise ExportError("the quantized graph computes non-finite outputs")
         os.replace(final, target)

@@ -60,7 +60,10 @@ class QAReader:
         threshold: float = 0.0,
         stride: int = DEFAULT_STRIDE,
         max_answer_tokens: int = 30,
+        windows_per_batch: int = WINDOWS_PER_BATCH,
     ) -> None:
+        """`windows_per_batch` 1 runs each window alone: an int8 graph quantizes its activations with one scale per
+        run, so a window's logits would otherwise depend on the windows (and padding) it shares a batch with."""
         self.tokenizer = tokenizer
         self.logits = logits
         self.name = name
@@ -68,6 +71,7 @@ class QAReader:
         self.threshold = threshold
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
+        self.windows_per_batch = windows_per_batch
 
     def read(self, question: str, contexts: list[str]) -> list[Span | None]:
         """For each context, its best span (whatever its margin), or None for an empty context."""
@@ -99,7 +103,7 @@ class QAReader:
         the logits of the padding beyond it stay 0, which postprocess never reads."""
         starts = np.zeros(windows.context_mask.shape, dtype=np.float32)
         ends = np.zeros(windows.context_mask.shape, dtype=np.float32)
-        for batch in length_batches(windows.lengths.tolist(), WINDOWS_PER_BATCH, MAX_PADDING):
+        for batch in length_batches(windows.lengths.tolist(), self.windows_per_batch, MAX_PADDING):
             width = int(windows.lengths[batch].max())
             start, end = self.logits({name: values[batch, :width] for name, values in windows.inputs.items()})
             starts[batch, :width] = start

@@ -19,8 +19,8 @@ import numpy as np
 from models.config import Backend, cpu_threads
 from models.embedder import bundled_minilm_path
 from models.errors import ModelLoadError
-from models.onnx_cache import INT8_OPTIONS, ensure_graph, graph_path
-from models.reader import QAReader, SpanLogits
+from models.onnx_cache import ensure_graph, ensure_int8, graph_path
+from models.reader import WINDOWS_PER_BATCH, QAReader, SpanLogits
 from models.tokenization import TextTokenizer
 
 if TYPE_CHECKING:
@@ -149,7 +149,8 @@ def load_reader(
     """The reader at `path` (a directory written by `precis train reader`, or a transformers question-answering
     checkpoint), or the one shipped with Precis. "onnx" runs it in ONNX Runtime on `threads` threads, falling back to
     torch with a warning if the export fails; a transformers checkpoint runs in torch. `int8` runs the ONNX graph with
-    its MatMul weights quantized to int8 (faster; answers differ a little, so the reader's name says int8)."""
+    its weights quantized to int8 (models/onnx_cache.py INT8_OPTIONS: twice as fast, answers differ a little, so the
+    reader's name says int8)."""
     directory = Path(path) if path else shipped_reader_dir()
     if not (directory / MANIFEST).is_file():
         if path is None:
@@ -161,23 +162,32 @@ def load_reader(
         "reader/" + ("precis-minilm" if path is None else directory.resolve().name) + f"-{manifest.weights_sha256[:8]}"
     )
     logits = None
+    windows_per_batch = WINDOWS_PER_BATCH
     if backend == "onnx":
         fingerprint = bytes.fromhex(manifest.weights_sha256 + manifest.base_sha256)
         try:
             graph = ensure_graph(graph_path("precis-reader", fingerprint, cache_dir), "reader", directory)
             if int8:
-                quantized = graph_path("precis-reader-int8", fingerprint + repr(INT8_OPTIONS).encode(), cache_dir)
-                graph = ensure_graph(quantized, "int8", graph)
+                graph = ensure_int8(graph)
             logits = onnx_logits(graph, cpu_threads(threads))
             if int8:
                 name += "-int8"
+                windows_per_batch = 1  # see QAReader: an int8 window's logits must not depend on its batch
         except Exception as error:  # any failure of the optional fast path leaves the torch one
             log.warning(
                 "ONNX reader unavailable, using torch (slower)", extra={"error": f"{type(error).__name__}: {error}"}
             )
     if logits is None:
         logits = torch_logits(span_model(directory))
-    return QAReader(tokenizer, logits, name, manifest.max_length, manifest.threshold, manifest.stride)
+    return QAReader(
+        tokenizer,
+        logits,
+        name,
+        manifest.max_length,
+        manifest.threshold,
+        manifest.stride,
+        windows_per_batch=windows_per_batch,
+    )
 
 
 def _transformers_reader(path: str) -> QAReader:

@@ -13,7 +13,7 @@ from service.ingest.sources import text_page
 from tests.conftest import SharedData
 
 # Each expected answer lists the spans a careful reader would accept ("Professor Kwame Asante" is as right as "Kwame
-# Asante"). Three hand-written questions the shipped reader gets wrong are listed in docs/evaluation.md, not here.
+# Asante"). The hand-written questions the shipped reader gets wrong are listed in docs/evaluation.md, not here.
 ANSWERABLE = [
     ("harbour_bridge", "How much will the bridge cost?", "£48 million"),
     ("harbour_bridge", "When is the bridge due to open?", "spring of 2028|2028"),
@@ -31,7 +31,6 @@ ANSWERABLE = [
 
 CATL_ANSWERABLE = [
     ("Who founded CATL?", "Robin Zeng Yuqun"),
-    ("Where is CATL based?", "Ningde"),
     ("How many factories have been certified as zero-carbon?", "four"),
 ]
 
@@ -142,13 +141,14 @@ def test_windows_read_at_their_own_width_give_the_answers_of_one_padded_batch(
     assert sum(answer.answer is not None for answer in own_width) > len(asked) / 3
 
 
-def test_the_int8_reader_is_cached_apart_named_apart_and_answers(models: Models, news) -> None:
-    """PRECIS_READER_INT8: the quantized graph gets its own cache file beside the fp32 one, the reader's name (part
-    of stored answers' keys) says int8, and it still finds most hand-written answers (9 of the 12 when measured; the
-    fp32 reader finds all 12: why int8 is not the default)."""
-    quantized = load_reader(int8=True)
-    assert quantized.name == models.answers.reader.name + "-int8"
-    assert list(default_cache_dir().glob("precis-reader-int8-*.onnx"))
-    finder = AnswerFinder(models.embedder, quantized)
-    found = [finder.answer(news[name].text, question) for name, question, _ in ANSWERABLE]
-    assert sum(_same(answer.answer, expected) for answer, (*_, expected) in zip(found, ANSWERABLE, strict=True)) >= 9
+def test_the_default_reader_is_int8_cached_beside_its_fp32_graph_and_named_apart(models: Models, news) -> None:
+    """PRECIS_INT8 (the default): the quantized graph is its own cache file beside the fp32 one, and the reader's
+    name (part of stored answers' keys) says int8; PRECIS_INT8=false gives the fp32 reader, which finds the same
+    hand-written answers."""
+    assert models.answers.reader.name.endswith("-int8")
+    assert list(default_cache_dir().glob("precis-reader-*-int8-*.onnx"))
+    fp32 = load_reader(int8=False)
+    assert fp32.name + "-int8" == models.answers.reader.name
+    finder = AnswerFinder(models.embedder, fp32)
+    for name, question, expected in ANSWERABLE:
+        assert _same(finder.answer(news[name].text, question).answer, expected), question

@@ -143,7 +143,7 @@ def test_a_briefing_over_stored_articles(client: TestClient, anonymous: TestClie
     response = anonymous.post("/v1/briefings", json={"article_ids": ids, "preset": "short"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["preset"] == "short" and body["style"] == "prose" and body["model"] == "briefing/all-MiniLM-L6-v2"
+    assert body["preset"] == "short" and body["style"] == "prose" and body["model"] == "briefing/all-MiniLM-L6-v2-int8"
     assert [article["id"] for article in body["articles"]] == ids[::-1]
     assert set(body["articles"][0]) == {"id", "title", "source", "published_at"}
     stored = {article_id: client.get(f"/v1/articles/{article_id}").json() for article_id in ids}
