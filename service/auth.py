@@ -56,7 +56,7 @@ async def _caller(
     return Caller(key_name=row.name, address=address)
 
 
-def _find_key(sessions: "sessionmaker[Session]", key: str) -> ApiKeyRow | None:
+def _find_key(sessions: sessionmaker[Session], key: str) -> ApiKeyRow | None:
     with sessions() as session:
         return find_key(session, key)
 

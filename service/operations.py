@@ -123,7 +123,7 @@ class ArticleSummary:
 
 
 def summary_of_stored_article(
-    sessions: "sessionmaker[Session]",
+    sessions: sessionmaker[Session],
     models: Models,
     settings: Settings,
     article_id: int,
