@@ -35,11 +35,16 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(session.close)
 
 
-async def _models(request: Request) -> Models:
+def loaded_models(request: Request) -> Models:
+    """The models; NotReady (503) while they load."""
     models: Models | None = request.app.state.models
     if models is None:
         raise NotReady("The models are still loading; try again shortly.")
     return models
+
+
+async def _models(request: Request) -> Models:
+    return loaded_models(request)
 
 
 async def _archive_index(request: Request) -> ArchiveIndex:

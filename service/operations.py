@@ -2,10 +2,13 @@
 
 import logging
 import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.language import detect_language, is_supported
 from models.presets import load_presets
@@ -14,7 +17,7 @@ from models.results import Summary
 from service import metrics
 from service.archive.index import ArchiveIndex
 from service.archive.search import SearchMode, search_articles
-from service.errors import Overloaded, TextTooLong, UnsupportedLanguage
+from service.errors import ArticleNotFound, Overloaded, TextTooLong, UnsupportedLanguage
 from service.model_gate import UNLIMITED, ModelAccess
 from service.related import store_vectors
 from service.schemas import (
@@ -27,7 +30,8 @@ from service.schemas import (
 )
 from service.settings import Settings
 from service.store import cache
-from service.store.articles import NewArticle, add_article
+from service.store.articles import NewArticle, add_article, content_hash_of, get_article
+from service.store.database import engine_of
 from service.store.tables import ArticleRow
 
 log = logging.getLogger(__name__)
@@ -110,6 +114,45 @@ def stored_payload(response: SummaryResponse | AnswerResponse) -> dict[str, Any]
     return response.model_dump(exclude=_NOT_STORED)
 
 
+@dataclass(frozen=True)
+class ArticleSummary:
+    """A stored article's summary for one request: its ETag, and the summary unless the client's copy is current."""
+
+    etag: str
+    summary: SummaryResponse | None
+
+
+def summary_of_stored_article(
+    sessions: sessionmaker[Session],
+    models: Models,
+    settings: Settings,
+    article_id: int,
+    preset_name: str,
+    client_etags: Collection[str] = (),
+    access: ModelAccess = UNLIMITED,
+) -> ArticleSummary:
+    """The summary of a stored article: its ETag; then nothing more when that is one of `client_etags`, else the
+    stored summary, or a new one, computed and stored. Raises ArticleNotFound.
+
+    A stored summary is read on one connection (a Session costs more than the read): the article's content hash,
+    then the summary, most often from this process's memory. The article's text is read only to summarise it."""
+    with engine_of(sessions).connect() as connection:
+        content_hash = content_hash_of(connection, article_id)
+        if content_hash is None:
+            raise ArticleNotFound(article_id)
+        etag = cache.summary_etag(content_hash, models.summariser_id, preset_name)
+        if etag in client_etags:
+            return ArticleSummary(etag, None)
+        stored = _stored_summary(connection, models, content_hash, preset_name, article_id)
+    if stored is not None:
+        return ArticleSummary(etag, stored)
+    with sessions() as session:
+        article = get_article(session, article_id)
+        if article is None:  # deleted since
+            raise ArticleNotFound(article_id)
+        return ArticleSummary(etag, _new_summary(session, models, settings, article, preset_name, access))
+
+
 def summarise_article(
     session: Session,
     models: Models,
@@ -119,19 +162,26 @@ def summarise_article(
     access: ModelAccess = UNLIMITED,
 ) -> SummaryResponse:
     """The stored summary when there is one; otherwise computes it and stores it."""
+    stored = _stored_summary(session, models, article.content_hash, preset_name, article.id)
+    return stored if stored is not None else _new_summary(session, models, settings, article, preset_name, access)
+
+
+def _stored_summary(
+    store: Session | Connection, models: Models, content_hash: str, preset_name: str, article_id: int
+) -> SummaryResponse | None:
     started = time.perf_counter()
-    stored = cache.get_summary(session, article.content_hash, models.summariser_id, preset_name)
+    stored = cache.get_summary(store, content_hash, models.summariser_id, preset_name)
     metrics.CACHE.labels(kind="summary", outcome="miss" if stored is None else "hit").inc()
-    if stored is not None:
-        return SummaryResponse(**stored, elapsed_ms=elapsed_ms(started), cached=True, article_id=article.id)
+    if stored is None:
+        return None
+    return SummaryResponse(**stored, elapsed_ms=elapsed_ms(started), cached=True, article_id=article_id)
+
+
+def _new_summary(
+    session: Session, models: Models, settings: Settings, article: ArticleRow, preset_name: str, access: ModelAccess
+) -> SummaryResponse:
     summary = summarise_text(models, settings, article.text, article.title, preset_name, access)
-    cache.put_summary(
-        session,
-        article.content_hash,
-        models.summariser_id,
-        preset_name,
-        stored_payload(summary),
-    )
+    cache.put_summary(session, article.content_hash, models.summariser_id, preset_name, stored_payload(summary))
     return summary.model_copy(update={"article_id": article.id})
 
 

@@ -6,12 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.presets import Preset
 from models.registry import Models
 from models.results import Summary
+from service import operations
+from service.errors import ArticleNotFound
 from service.settings import Settings
 from service.store import cache
 from service.store.database import make_engine, make_session_factory
@@ -123,3 +125,16 @@ def test_a_writer_storing_a_key_another_holds_uncommitted_keeps_the_first(databa
     with sessions() as session:
         assert session.scalars(select(SummaryRow.payload)).all() == [{"by": "first"}]
         assert cache.get_answer(session, "hash", "model", "WHO?") == {"by": "first"}
+
+
+def test_an_article_deleted_while_its_summary_is_made_is_not_found(
+    database_url: str, models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API reads the article's hash first and its text only to summarise it; an article deleted in between
+    is a 404, not a summary stored for a text no article holds."""
+    sessions = make_session_factory(make_engine(database_url))
+    monkeypatch.setattr(operations, "content_hash_of", lambda connection, article_id: "hash of a deleted article")
+    with pytest.raises(ArticleNotFound):
+        operations.summary_of_stored_article(sessions, models, Settings(database_url=database_url), 1, "short")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SummaryRow)) == 0

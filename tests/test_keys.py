@@ -30,6 +30,9 @@ def test_a_wrong_key_is_refused(anonymous: TestClient, news, authorization: str)
     response = anonymous.post("/v1/articles", json=_article(news), headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.json()["error"]["code"] in {"invalid_key", "missing_key"}
+    # A read with a wrong key is refused too, before the article is looked up (there is none: 401, not 404).
+    read = anonymous.get("/v1/articles/1/summary", headers={"Authorization": authorization})
+    assert read.status_code == 401 and read.json()["error"]["code"] == "invalid_key"
 
 
 def test_a_tampered_key_with_a_real_prefix_is_refused(client: TestClient, anonymous: TestClient, news) -> None:
@@ -57,6 +60,10 @@ def test_a_revoked_key_gets_403(client: TestClient, news) -> None:
         revoke_key(session, "partner")
     response = partner.post("/v1/articles", json=_article(news, "vaccine_trial"))
     assert response.status_code == 403 and response.json()["error"]["code"] == "revoked_key"
+    # A key presented on a read is checked too, on the routes that may run a model as on the others.
+    article_id = client.post("/v1/articles", json=_article(news, "vaccine_trial")).json()["id"]
+    for read in (partner.get(f"/v1/articles/{article_id}/summary"), partner.get(f"/v1/articles/{article_id}")):
+        assert read.status_code == 403 and read.json()["error"]["code"] == "revoked_key"
 
 
 def test_only_a_hash_of_the_key_is_stored(client: TestClient) -> None:
@@ -72,8 +79,16 @@ def test_reads_can_require_a_key(settings: Settings, models, news) -> None:
     with api_client(closed, models) as keyed:
         article_id = keyed.post("/v1/articles", json=_article(news)).json()["id"]
         assert keyed.get(f"/v1/articles/{article_id}").status_code == 200
+        assert keyed.get(f"/v1/articles/{article_id}/summary").status_code == 200
         stranger = TestClient(keyed.app)
-        for response in (stranger.get(f"/v1/articles/{article_id}"), stranger.get("/v1/articles")):
+        reads = [
+            stranger.get(f"/v1/articles/{article_id}"),
+            stranger.get("/v1/articles"),
+            # Routes that may run a model check the reader in their own dependency (service/auth.py).
+            stranger.get(f"/v1/articles/{article_id}/summary"),
+            stranger.post(f"/v1/articles/{article_id}/answers", json={"question": "Who designed the bridge?"}),
+        ]
+        for response in reads:
             assert response.status_code == 401 and response.json()["error"]["code"] == "missing_key"
 
 
@@ -86,6 +101,8 @@ def test_deleting_an_article_removes_what_was_computed_from_it(client: TestClien
     response = client.delete(f"/v1/articles/{article_id}")
     assert response.status_code == 204 and response.content == b""
     assert client.get(f"/v1/articles/{article_id}").status_code == 404
+    # Its summary stays in this process's memory of stored results, unreachable: the article is looked up first.
+    assert client.get(f"/v1/articles/{article_id}/summary").status_code == 404
     assert client.delete(f"/v1/articles/{article_id}").status_code == 404
     with client.app.state.sessions() as session:
         assert session.scalar(select(func.count()).select_from(SummaryRow)) == 0

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Exists, Select, exists, func, or_, select
+from sqlalchemy import Connection, Exists, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.store.articles import readable
@@ -63,13 +63,15 @@ def question_hash(question: str) -> str:
     return hashlib.sha256(" ".join(question.lower().split()).encode("utf-8")).hexdigest()
 
 
-def get_summary(session: Session, content_hash: str, model: str, preset: str) -> dict[str, Any] | None:
-    """The stored summary (callers must not change it: it may be shared with other requests)."""
+def get_summary(store: Session | Connection, content_hash: str, model: str, preset: str) -> dict[str, Any] | None:
+    """The stored summary (callers must not change it: it may be shared with other requests). `store`: a session,
+    or a connection for a reader that needs nothing else from the ORM."""
     # The database is part of the key: two stores in one process (tests, tools) never see each other's results.
-    key = (session.get_bind().url, content_hash, model, preset)
+    url = store.get_bind().url if isinstance(store, Session) else store.engine.url
+    key = (url, content_hash, model, preset)
     payload = _recent.get(key)
     if payload is None:
-        payload = session.scalar(
+        payload = store.scalar(
             select(SummaryRow.payload).where(
                 SummaryRow.content_hash == content_hash, SummaryRow.model == model, SummaryRow.preset == preset
             )
