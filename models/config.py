@@ -15,14 +15,15 @@ class ModelConfig:
     summariser: str | None = None
     qa_model: str | None = None
     reader_backend: Backend = "onnx"
-    # Both ONNX graphs with int8 weights (models/onnx_cache.py INT8_OPTIONS): twice as fast, results a little apart.
-    int8: bool = True
+    # The ONNX graphs with int8 weights (models/onnx_cache.py INT8_OPTIONS): twice as fast, results a little apart.
+    embedder_int8: bool = True
+    reader_int8: bool = False
     torch_threads: int | None = None
 
     @property
-    def embedder_int8(self) -> bool:
+    def embedder_runs_int8(self) -> bool:
         """Whether the embedder runs its int8 graph: int8 weights are an ONNX graph's, not torch's."""
-        return self.int8 and self.embedder_backend == "onnx"
+        return self.embedder_int8 and self.embedder_backend == "onnx"
 
 
 def cpu_threads(requested: int | None = None) -> int:

@@ -53,14 +53,14 @@ def summariser_id(config: ModelConfig) -> str:
     name = (
         f"abstractive/{model_label(config.summariser)}"
         if config.summariser
-        else f"extractive/{embedder_name(config.embedder_path, config.embedder_int8)}"
+        else f"extractive/{embedder_name(config.embedder_path, config.embedder_runs_int8)}"
     )
     return f"{name}@{data_fingerprint()}"
 
 
 def vectors_id(config: ModelConfig) -> str:
     """The key of the configured embedder's stored article vectors, known without loading it."""
-    return vector_model_id(embedder_name(config.embedder_path, config.embedder_int8))
+    return vector_model_id(embedder_name(config.embedder_path, config.embedder_runs_int8))
 
 
 def check_config(config: ModelConfig) -> None:
@@ -77,7 +77,9 @@ def check_config(config: ModelConfig) -> None:
 def load_models(config: ModelConfig) -> Models:
     started = time.perf_counter()
     threads = cpu_threads(config.torch_threads)
-    embedder = Embedder(config.embedder_path, backend=config.embedder_backend, threads=threads, int8=config.int8)
+    embedder = Embedder(
+        config.embedder_path, backend=config.embedder_backend, threads=threads, int8=config.embedder_int8
+    )
     summariser: Summariser
     if config.summariser:
         from models.seq2seq import AbstractiveSummariser
@@ -85,7 +87,7 @@ def load_models(config: ModelConfig) -> Models:
         summariser = AbstractiveSummariser(config.summariser)
     else:
         summariser = ExtractiveSummariser(embedder)
-    reader = load_reader(config.qa_model, config.reader_backend, threads=threads, int8=config.int8)
+    reader = load_reader(config.qa_model, config.reader_backend, threads=threads, int8=config.reader_int8)
     answers = AnswerFinder(embedder, reader)
     # torch is imported only by a model that runs on it (a torch backend, an abstractive summariser); it then gets
     # the configured thread count, which it reads at every operation.

@@ -87,7 +87,7 @@ def test_export_is_cached_and_reused(default, cache_dir) -> None:
 def test_the_int8_graph_is_cached_beside_the_fp32_one_named_apart_and_close_to_it(
     default, cache_dir, sentences
 ) -> None:
-    """PRECIS_INT8: its vectors are stored under their own name, so fp32 and int8 vectors never mix."""
+    """PRECIS_EMBEDDER_INT8: its vectors are stored under their own name, so fp32 and int8 vectors never mix."""
     int8 = Embedder(onnx_cache_dir=cache_dir, int8=True)
     assert int8.name == default.name + "-int8" and not default.int8
     assert int8.onnx_path is not None and default.onnx_path is not None
@@ -96,7 +96,7 @@ def test_the_int8_graph_is_cached_beside_the_fp32_one_named_apart_and_close_to_i
     close = cosines(int8.embed(sentences), default.embed(sentences))
     # Measured on the shared news sentences: mean 0.995, lowest 0.98.
     assert close.mean() >= 0.99 and close.min() >= 0.95
-    assert not ModelConfig(embedder_backend="torch", int8=True).embedder_int8, "int8 is an ONNX graph's, not torch's"
+    assert not ModelConfig(embedder_backend="torch").embedder_runs_int8, "int8 is an ONNX graph's, not torch's"
 
 
 def test_falls_back_to_torch_when_export_fails(monkeypatch, caplog, tmp_path) -> None:
