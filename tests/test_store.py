@@ -1,13 +1,19 @@
-"""The store's schema: created once, however many processes start on a fresh database at the same moment."""
+"""The store's schema: created once, however many processes start on a fresh database at the same moment, and
+brought to the newest migration without loading alembic when it is there already."""
 
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 from threading import Barrier
 
 import pytest
-from sqlalchemy import inspect
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
 
-from service.store.database import make_engine
+from service.store.database import MIGRATIONS, make_engine, migration_heads
 
 PROCESSES = 4
 
@@ -33,3 +39,42 @@ def test_processes_starting_on_a_fresh_sqlite_file_together_all_succeed(tmp_path
             results = pool.starmap(_migrate, [(url, barrier)] * PROCESSES)
     assert results == ["ok"] * PROCESSES
     assert {"articles", "summaries", "answers", "article_vectors"} <= set(inspect(make_engine(url)).get_table_names())
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
+    assert migration_heads() == set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def test_a_database_at_an_older_migration_is_upgraded_to_the_newest(database_url: str) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    make_engine(database_url).dispose()
+    with engine.connect() as connection:
+        assert set(connection.scalars(text("SELECT version_num FROM alembic_version"))) == migration_heads()
+    assert {"article_entities", "recognised_texts"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_a_database_at_the_newest_migration_opens_without_importing_alembic(database_url: str) -> None:
+    make_engine(database_url).dispose()
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from service.store.database import make_engine; "
+            f"make_engine({database_url!r}).dispose(); print('alembic' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert opened.stdout.strip() == "False"
