@@ -1,4 +1,9 @@
-"""HTML → article extraction: quality on real news pages, page furniture dropped, bad HTML tolerated."""
+"""HTML → article extraction: quality on real news pages, page furniture dropped, bad HTML tolerated, and done
+outside the server's process."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +175,33 @@ def test_a_story_split_by_ads_into_sibling_containers_is_extracted_whole() -> No
 )
 def test_pages_without_article_text_give_none(html: str) -> None:
     assert extract_article(html) is None
+
+
+# Run as `python -c PROGRAM DATABASE_URL HTML`: starts the app, stores the page through the API and prints which
+# of the extractor's libraries the server process then holds.
+_SERVE_A_PAGE = """
+import sys
+from fastapi.testclient import TestClient
+from service.app import create_app
+from service.settings import Settings
+from service.store.keys import create_key
+
+with TestClient(create_app(Settings(database_url=sys.argv[1], entities_when_stored=False))) as client:
+    with client.app.state.sessions() as session:
+        _, key = create_key(session, "extractor-modules")
+    stored = client.post("/v1/articles", json={"html": sys.argv[2]}, headers={"Authorization": f"Bearer {key}"})
+    assert stored.status_code == 201, stored.text
+    assert client.get(f"/v1/articles/{stored.json()['id']}").json()["title"] == "Council approves harbour bridge"
+print(" ".join(name for name in ("trafilatura", "readability", "lxml") if name in sys.modules))
+"""
+
+
+def test_the_server_extracts_pages_in_its_worker_without_importing_the_extractor(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVE_A_PAGE, f"sqlite:///{tmp_path / 'precis.db'}", FURNISHED_PAGE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    assert done.stdout.split() == []

@@ -23,7 +23,6 @@ checked article bodies, and the worst page; `python -m scripts.eval_extraction`)
 import copy
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 import lxml.etree
 import lxml.html
@@ -31,6 +30,8 @@ import trafilatura
 from readability import Document as ReadabilityDocument
 from readability.readability import Unparseable
 from trafilatura.settings import Document
+
+from service.ingest.story import ExtractedArticle
 
 # A readability text this much longer than trafilatura's, containing this share of its tokens, is taken to
 # be the same story found more completely (see the module docstring for how the figures were chosen).
@@ -47,14 +48,6 @@ _WIDGET_BOXES = lxml.etree.XPath(
 # Elements whose text is one paragraph; only the innermost count, so a <li><p>…</p></li> is not doubled.
 _PARAGRAPH_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "dd", "dt")
 _WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class ExtractedArticle:
-    title: str | None
-    text: str  # paragraphs separated by "\n"
-    published_at: str | None  # ISO date, YYYY-MM-DD
-    source: str | None  # the site's name
 
 
 def extract_article(html: str, url: str | None = None) -> ExtractedArticle | None:

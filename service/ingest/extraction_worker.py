@@ -16,7 +16,7 @@ from pebble import ProcessPool
 from pebble.common import ProcessExpired
 
 from service.errors import Overloaded, UnreadableArticle
-from service.ingest.extract import ExtractedArticle, extract_article
+from service.ingest.story import ExtractedArticle, extract_story
 from service.model_gate import ModelGate
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class ExtractionWorker:
         with self.gate.admit("extraction"):
             large = len(html) > LARGE_PAGE_CHARS
             pool = self._new_pool(1) if large else self._pool
-            future = pool.schedule(extract_article, args=(html, url), timeout=self.timeout_seconds)
+            future = pool.schedule(extract_story, args=(html, url), timeout=self.timeout_seconds)
             try:
                 return future.result()
             except FutureTimeout:

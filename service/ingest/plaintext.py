@@ -13,7 +13,7 @@ paragraphs after, comes through unchanged.
 import re
 from dataclasses import dataclass
 
-from service.ingest.extract import ExtractedArticle
+from service.ingest.story import ExtractedArticle
 
 # A line that ends like a sentence (optionally inside quotes or brackets), or that is long, is prose.
 _ENDS_LIKE_A_SENTENCE = re.compile("[.!?\u2026][\"'\u201d\u2019)\\]]*\\s*$")

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from models.readability import readability_rules
 from service.errors import describe_validation_errors
-from service.ingest.extract import ExtractedArticle, extract_article
 from service.ingest.plaintext import extract_text_article
+from service.ingest.story import ExtractedArticle, extract_story
 from service.schemas import ArticleSubmission
 from service.store.articles import NewArticle
 
@@ -24,7 +24,7 @@ PAGE_SUFFIXES = {".html", ".htm", ".txt"}
 MIN_EXTRACTED_WORDS = 15
 
 
-# extract_article's signature: the API passes one that runs in a worker process (extraction_worker.py).
+# extract_story's signature: the API passes one that runs in a worker process (extraction_worker.py).
 Extractor = Callable[[str, str | None], ExtractedArticle | None]
 
 
@@ -40,7 +40,7 @@ class Record:
     error: str | None = None
 
 
-def _story_in_html(html: str, url: str | None, extract: Extractor = extract_article) -> ExtractedArticle:
+def _story_in_html(html: str, url: str | None, extract: Extractor = extract_story) -> ExtractedArticle:
     extracted = extract(html, url)
     if extracted is None or len(extracted.text.split()) < MIN_EXTRACTED_WORDS:
         raise RecordError("no article text could be extracted from the HTML")
@@ -59,7 +59,7 @@ def _story_text(text: str) -> str:
     return story
 
 
-def article_from_submission(submission: ArticleSubmission, extract: Extractor = extract_article) -> NewArticle:
+def article_from_submission(submission: ArticleSubmission, extract: Extractor = extract_story) -> NewArticle:
     """Turns `{html}` into title and text by extraction; fields given explicitly win over extracted ones.
     Either way the text is stored without furniture lines. What the store would refuse (a story left blank, an
     extracted headline over its length) is a RecordError, as every other unusable record is."""
