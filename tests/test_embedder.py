@@ -1,5 +1,7 @@
-"""The embedder's backends: the default (ONNX Runtime) one reproduces the torch vectors; the export is cached."""
+"""The embedder's backends: the default (ONNX Runtime) one reproduces the torch vectors; the export is cached; the
+weights are hashed once a process while unchanged; the reader loads beside the embedder."""
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -11,6 +13,7 @@ from models import onnx_cache
 from models.config import ModelConfig
 from models.embedder import MAX_PADDING, MAX_TOKENS, Embedder, length_batches
 from models.errors import ModelLoadError
+from models.registry import load_models
 from models.sentences import split_sentences
 from tests.conftest import SharedData
 
@@ -141,3 +144,19 @@ def test_a_batch_takes_texts_of_similar_length() -> None:
     assert length_batches([30, 10, 31, 11, 100], 8) == [[1, 3], [0, 2], [4]]
     assert length_batches([5] * 5, 2) == [[0, 1], [2, 3], [4]]
     assert length_batches([], 8) == []
+
+
+def test_a_weights_file_is_hashed_again_once_it_is_replaced(tmp_path: Path) -> None:
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"first weights")
+    assert onnx_cache.file_sha256(weights) == hashlib.sha256(b"first weights").digest()
+    replacement = tmp_path / "new.safetensors"
+    replacement.write_bytes(b"other weights")
+    replacement.replace(weights)  # as pip installs a new version: a new file in its place
+    assert onnx_cache.file_sha256(weights) == hashlib.sha256(b"other weights").digest()
+
+
+def test_a_reader_that_fails_to_load_beside_the_embedder_fails_the_load(tmp_path: Path) -> None:
+    (tmp_path / "reader.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelLoadError, match=r"^PRECIS_QA_MODEL: .* has no readable reader\.json"):
+        load_models(ModelConfig(qa_model=str(tmp_path)))
