@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -20,7 +21,7 @@ from service.http_methods import HttpMethods
 from service.ingest.extraction_worker import ExtractionWorker
 from service.memory import keep_malloc_lean
 from service.model_gate import ModelGate
-from service.model_loading import load_models
+from service.model_loading import load_models_in_background
 from service.rate_limits import RateLimits
 from service.request_context import RequestContext
 from service.security_headers import SecurityHeaders
@@ -31,13 +32,22 @@ from service.web import pages
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, models: Models | None = None) -> FastAPI:
-    """The ASGI app. Pass `models` to share already-loaded models (tests, the benchmark)."""
+def create_app(
+    settings: Settings | None = None, models: Models | None = None, loading: Future[Models] | None = None
+) -> FastAPI:
+    """The ASGI app. Pass `models` to share already-loaded models (tests, the benchmark), or `loading`, models
+    being loaded already (`precis serve` starts them before it imports the app)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         keep_malloc_lean()
+        # Loaded before the first request is accepted, so that a misconfigured model fails the start, loudly; on a
+        # thread of their own while the store and the workers are set up.
+        pending = loading
+        if models is None and pending is None:
+            log.info("loading models; the port opens when they are ready")
+            pending = load_models_in_background(settings)
         engine = make_engine(settings.database_url, settings.database_connect_timeout)
         app.state.sessions = make_session_factory(engine)
         app.state.extractor = ExtractionWorker(
@@ -45,10 +55,7 @@ def create_app(settings: Settings | None = None, models: Models | None = None) -
         )
         # Its process starts when entities are first needed.
         app.state.entity_worker = EntityWorker()
-        # Loaded before the first request is accepted: a misconfigured model fails the start, loudly.
-        if models is None:
-            log.info("loading models; the port opens when they are ready")
-        app.state.models = models or load_models(settings)
+        app.state.models = models if pending is None else pending.result()
         with app.state.sessions() as session:
             app.state.archive_index = open_archive_index(settings, app.state.models, session)
         log.info("precis ready", extra={"database": engine.url.render_as_string(hide_password=True)})

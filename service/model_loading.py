@@ -1,5 +1,6 @@
 """The one way the server, the commands and the developer tools load the models: from the PRECIS_* settings."""
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from models.registry import Models
@@ -13,3 +14,13 @@ def load_models(settings: Settings, default_threads: int | None = None) -> Model
     embeddings 25x slower when other processes were busy."""
     config = settings.model_config_for_loading()
     return load_configured(replace(config, torch_threads=config.torch_threads or default_threads))
+
+
+def load_models_in_background(settings: Settings) -> Future[Models]:
+    """load_models on a thread of its own. Most of the loading (ONNX Runtime building its sessions, hashing the
+    weights) runs outside the GIL, so the caller's own start (imports, the store) goes on beside it."""
+    loader = ThreadPoolExecutor(1, thread_name_prefix="model-load")
+    try:
+        return loader.submit(load_models, settings)
+    finally:
+        loader.shutdown(wait=False)  # its thread ends once the models are loaded

@@ -159,6 +159,30 @@ def test_serve_refuses_a_missing_model_in_one_sentence(precis, monkeypatch: pyte
     ]
 
 
+def test_serve_fails_its_start_when_a_model_loading_beside_it_fails(tmp_path: Path) -> None:
+    """The models load while `precis serve` imports the app; a reader that cannot load still ends the start."""
+    broken = tmp_path / "reader"
+    broken.mkdir()
+    (broken / "reader.json").write_text("{}", encoding="utf-8")  # found by the checks, refused when loaded
+    environment = os.environ | {
+        "PRECIS_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "PRECIS_QA_MODEL": str(broken),
+        "PYTHONPATH": str(ROOT),
+    }
+    port = free_port()
+    run = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 3  # uvicorn's "application startup failed"
+    assert f"{broken} has no readable reader.json" in run.stdout + run.stderr
+    assert "Uvicorn running" not in run.stdout + run.stderr
+
+
 @pytest.mark.slow
 def test_serve_answers_http_requests(news, tmp_path: Path) -> None:
     with running_server(f"sqlite:///{tmp_path / 'serve.db'}") as server:
