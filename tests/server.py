@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / "tests" / "data"
 # Model loading on two busy cores can take a minute or more.
 READY_TIMEOUT_SECONDS = 180.0
+# How often a starting server is asked whether it is ready: ready_seconds is late by up to this much.
+POLL_SECONDS = 0.05
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox: CI runs as root in a container. The rest keeps Chromium from phoning home, which would only hang
 # or fail without internet.
@@ -50,21 +52,27 @@ def _tail(log: IO[bytes]) -> str:
 
 
 def wait_until_ready(
-    base_url: str, process: subprocess.Popen[Any], log: IO[bytes], timeout_seconds: float = READY_TIMEOUT_SECONDS
+    base_url: str,
+    process: subprocess.Popen[Any],
+    log: IO[bytes],
+    client: httpx.Client,
+    timeout_seconds: float = READY_TIMEOUT_SECONDS,
 ) -> None:
     """Returns once `GET /readyz` answers 200; raises, with the end of the server's `log`, when it exits or is late.
 
-    Watching the process as well saves waiting out the timeout for a server that failed to start."""
+    Watching the process as well saves waiting out the timeout for a server that failed to start. The `client` is
+    made before the launch: making one (its TLS context) took 20-80 ms of a core, which asking with a new one each
+    time spent again on every try, beside the starting server, and the launch figure counted."""
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"precis serve exited with status {process.returncode}{_tail(log)}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+            if client.get(f"{base_url}/readyz").status_code == 200:
                 return
         except httpx.TransportError:
             pass  # not listening yet
-        time.sleep(0.25)
+        time.sleep(POLL_SECONDS)
     raise TimeoutError(f"precis serve was not ready within {timeout_seconds:.0f} s{_tail(log)}")
 
 
@@ -98,7 +106,11 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
     )
     precis = [sys.executable, "-m", "service.cli"]
     command = [*precis, "serve", "--port", str(port), "--workers", str(workers)]
-    with tempfile.TemporaryDirectory() as workdir, tempfile.TemporaryFile() as log:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        tempfile.TemporaryFile() as log,
+        httpx.Client(timeout=2) as client,
+    ):
         # Run from an empty directory so that no developer's .env changes the settings.
         created = subprocess.run(
             [*precis, "keys", "create", f"server-{port}"], cwd=workdir, env=environment, capture_output=True, text=True
@@ -109,7 +121,7 @@ def running_server(database_url: str, workers: int = 1, **env: str) -> Iterator[
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
-            wait_until_ready(base_url, process, log)
+            wait_until_ready(base_url, process, log, client)
             ready = time.perf_counter() - launched
             yield Server(base_url, created.stdout.strip(), process.pid, ready)
         finally:
