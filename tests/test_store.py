@@ -64,17 +64,29 @@ def test_a_database_at_an_older_migration_is_upgraded_to_the_newest(database_url
     engine.dispose()
 
 
-def test_a_database_at_the_newest_migration_opens_without_importing_alembic(database_url: str) -> None:
+# Run as `python -c PROGRAM DATABASE_URL`: opens the store, stores a summary (an INSERT ... ON CONFLICT, which each
+# dialect writes its own way) and prints which of alembic and PostgreSQL's dialect the process then holds.
+_OPEN_AND_WRITE = """
+import sys
+from service.store.cache import get_summary, put_summary
+from service.store.database import make_engine, make_session_factory
+
+engine = make_engine(sys.argv[1])
+with make_session_factory(engine)() as session:
+    put_summary(session, "hash", "model", "short", {"sentences": []})
+    put_summary(session, "hash", "model", "short", {"sentences": []})
+    session.commit()
+    assert get_summary(session, "hash", "model", "short") == {"sentences": []}
+engine.dispose()
+print(" ".join(name for name in ("alembic", "sqlalchemy.dialects.postgresql") if name in sys.modules))
+"""
+
+
+def test_a_store_at_the_newest_migration_opens_and_writes_without_alembic_or_another_dialect(database_url: str) -> None:
     make_engine(database_url).dispose()
     opened = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from service.store.database import make_engine; "
-            f"make_engine({database_url!r}).dispose(); print('alembic' in sys.modules)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", _OPEN_AND_WRITE, database_url], capture_output=True, text=True, check=True
     )
-    assert opened.stdout.strip() == "False"
+    # The PostgreSQL dialect is imported by an engine on PostgreSQL, and only there.
+    expected = [] if database_url.startswith("sqlite") else ["sqlalchemy.dialects.postgresql"]
+    assert opened.stdout.split() == expected
