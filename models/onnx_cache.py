@@ -11,6 +11,7 @@ against the torch model and renames it into place, so a concurrent process never
 
 import hashlib
 import logging
+import mmap
 import os
 import re
 import shutil
@@ -79,13 +80,21 @@ def _versions() -> str:
 
 
 def file_sha256(path: Path) -> bytes:
-    """The file's SHA-256, computed once in this process while the file keeps its size, time and inode."""
+    """The file's SHA-256, computed once in this process while the file keeps its size, time and inode.
+
+    The file is hashed mapped, in one call that releases the GIL once: hashlib.file_digest takes the GIL back after
+    every 256 KiB, and with the server's imports running beside it each time cost a wait for the GIL, which made
+    MiniLM's 86 MiB take 0.31 s instead of 0.06 s."""
     status = path.stat()
     key = (str(path.resolve()), status.st_size, status.st_mtime_ns, status.st_ino)
     with _digests_lock:
         if key not in _digests:
             with path.open("rb") as handle:
-                _digests[key] = hashlib.file_digest(handle, "sha256").digest()
+                if status.st_size == 0:  # mmap refuses an empty file
+                    _digests[key] = hashlib.sha256().digest()
+                else:
+                    with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                        _digests[key] = hashlib.sha256(mapped).digest()
         return _digests[key]
 
 

@@ -154,6 +154,8 @@ def test_a_weights_file_is_hashed_again_once_it_is_replaced(tmp_path: Path) -> N
     replacement.write_bytes(b"other weights")
     replacement.replace(weights)  # as pip installs a new version: a new file in its place
     assert onnx_cache.file_sha256(weights) == hashlib.sha256(b"other weights").digest()
+    (tmp_path / "empty").touch()  # which cannot be mapped
+    assert onnx_cache.file_sha256(tmp_path / "empty") == hashlib.sha256(b"").digest()
 
 
 def test_a_reader_that_fails_to_load_beside_the_embedder_fails_the_load(tmp_path: Path) -> None:
