@@ -27,7 +27,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # Bump when the exported graph changes (wrapper, opset, optimiser settings): old cache files are then ignored.
-EXPORT_FORMAT = 2
+# 3: the weights are kept in a file beside the graph (weights_beside), which ONNX Runtime maps instead of parsing
+# them out of the graph and copying them.
+EXPORT_FORMAT = 3
 OPSET = 17
 # Scratch directories of an export start with this, beside the graph (so that the final rename stays on one file
 # system); ensure_graph clears those a killed exporter left behind.
@@ -57,6 +59,11 @@ _digests_lock = threading.Lock()
 
 class ExportError(RuntimeError):
     """The model could not be exported, or the exported graph does not reproduce the torch outputs."""
+
+
+def weights_beside(graph: Path) -> Path:
+    """The file holding a cached graph's weights; it is renamed into place before the graph."""
+    return graph.with_name(graph.name + ".data")
 
 
 def default_cache_dir() -> Path:

@@ -5,8 +5,10 @@ the export needs torch and transformers, whose memory must not stay in the serve
 `input_ids` and `attention_mask` (int64, batch x tokens, right-padded) and returns the L2-normalised mean-pooled
 sentence vectors, so pooling runs inside ONNX Runtime too. For BERT models the graph is then rewritten by ONNX
 Runtime's transformer optimiser (fused attention and bias+GELU). The model stays fp32: the vectors match torch's to
-rounding (cosine > 0.99999). The graph is written to a temporary file, checked against the torch model, then renamed
-to TARGET.
+rounding (cosine > 0.99999). The graph is written to a temporary file with its weights in a second one (ONNX Runtime
+maps that file rather than parsing 90 MB of weights out of the graph and copying them: a session took 0.03 s of CPU
+to create instead of 0.10 s, and 40 MiB less memory), checked against the torch model, then both are renamed into
+place, the weights first.
 """
 
 import argparse
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.onnx_cache import INT8_OPTIONS, OPSET, WORK_PREFIX, ExportError
+from models.onnx_cache import INT8_OPTIONS, OPSET, WORK_PREFIX, ExportError, weights_beside
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +83,9 @@ def export(model_dir: Path, target: Path) -> None:
             optimise_bert(raw, final, config.num_attention_heads, config.hidden_size)
         else:
             raw.replace(final)
-        _verify(final, {key: value.numpy() for key, value in probe.items()}, expected)
-        os.replace(final, target)
+        placed = with_weights_beside(final, work / target.name)
+        _verify(placed, {key: value.numpy() for key, value in probe.items()}, expected)
+        install(placed, target)
 
 
 @contextmanager
@@ -90,6 +93,31 @@ def export_workspace(target: Path) -> Iterator[Path]:
     """A scratch directory beside `target` (so the final rename stays on one file system), removed afterwards."""
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f"{WORK_PREFIX}{target.stem}-") as work:
         yield Path(work)
+
+
+def with_weights_beside(graph: Path, placed: Path) -> Path:
+    """`graph` written again as `placed`, its weights in weights_beside(placed), which the graph names by file name
+    alone: so the pair can be checked in the workspace and then renamed into the cache."""
+    import onnx
+
+    model = onnx.load(str(graph))
+    onnx.save_model(
+        model,
+        str(placed),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=weights_beside(placed).name,
+    )
+    return placed
+
+
+def install(placed: Path, target: Path) -> None:
+    """Renames a checked graph and its weights into the cache, the weights first: a graph that is there always has
+    its weights (ensure_graph looks for the graph alone)."""
+    # onnx writes the weights readable by their owner alone; they are as readable as the graph was before.
+    weights_beside(placed).chmod(placed.stat().st_mode)
+    os.replace(weights_beside(placed), weights_beside(target))
+    os.replace(placed, target)
 
 
 def trace_to_onnx(
@@ -222,13 +250,14 @@ def quantize(source: Path, target: Path) -> None:
         # inference cannot type; they are all fp32.
         untyped = {"DefaultTensorType": onnx.TensorProto.FLOAT}
         quantize_dynamic(source, final, weight_type=weight_type, extra_options=untyped, **options)
-        session = onnxruntime.InferenceSession(str(final), providers=["CPUExecutionProvider"])
+        placed = with_weights_beside(final, work / target.name)
+        session = onnxruntime.InferenceSession(str(placed), providers=["CPUExecutionProvider"])
         probe = np.array([[101, 2040, 102, 1996, 3664, 102]], dtype=np.int64)  # [CLS] who [SEP] the mayor [SEP]
         inputs = {"input_ids": probe, "attention_mask": np.ones_like(probe), "token_type_ids": np.zeros_like(probe)}
         feeds = {graph_input.name: inputs[graph_input.name] for graph_input in session.get_inputs()}
         if not all(np.isfinite(output).all() for output in session.run(None, feeds)):
             raise ExportError("the quantized graph computes non-finite outputs")
-        os.replace(final, target)
+        install(placed, target)
 
 
 def _verify(graph: Path, inputs: dict[str, np.ndarray], expected: np.ndarray) -> None:

@@ -2,10 +2,10 @@
 
 Run in the exporting child process (`python -m models.onnx_export reader DIR TARGET`, models/onnx_cache.py). The graph
 takes `input_ids`, `attention_mask` and `token_type_ids` (int64, windows x tokens) and returns
-`start_logits` and `end_logits` (windows x tokens). Like the embedder's it is rewritten with fused attention.
+`start_logits` and `end_logits` (windows x tokens). Like the embedder's it is rewritten with fused attention, and its
+weights are kept in a file beside it.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,14 @@ from transformers import AutoTokenizer, PreTrainedModel
 
 from models.embedder import bundled_minilm_path
 from models.onnx_cache import ExportError
-from models.onnx_export import export_workspace, optimise_bert, register_classic_attention, trace_to_onnx
+from models.onnx_export import (
+    export_workspace,
+    install,
+    optimise_bert,
+    register_classic_attention,
+    trace_to_onnx,
+    with_weights_beside,
+)
 from models.reader_files import SPAN_OUTPUTS as OUTPUTS
 from models.reader_files import span_model
 
@@ -47,7 +54,7 @@ class SpanLogitsGraph(torch.nn.Module):
 
 def export_reader(directory: Path, target: Path) -> None:
     """Exports, optimises and verifies the graph of the reader written to `directory` by `precis train reader`, then
-    renames it to `target`."""
+    renames it and its weights into place as `target`."""
     model = span_model(directory)
     tokenizer = AutoTokenizer.from_pretrained(bundled_minilm_path())
     if model.config.model_type != "bert":
@@ -65,8 +72,9 @@ def export_reader(directory: Path, target: Path) -> None:
             expected = [value.numpy() for value in graph(**probe)]
         final = work / "final.onnx"
         optimise_bert(raw, final, model.config.num_attention_heads, model.config.hidden_size)
-        _verify(final, {name: value.numpy() for name, value in probe.items()}, expected)
-        os.replace(final, target)
+        placed = with_weights_beside(final, work / target.name)
+        _verify(placed, {name: value.numpy() for name, value in probe.items()}, expected)
+        install(placed, target)
 
 
 def _verify(graph: Path, inputs: dict[str, np.ndarray], expected: list[np.ndarray]) -> None:

@@ -80,11 +80,15 @@ def test_vectors_do_not_depend_on_batch_size(default, cache_dir, sentences, batc
 def test_export_is_cached_and_reused(default, cache_dir) -> None:
     graph = default.onnx_path
     assert graph is not None and graph.parent == cache_dir and graph.is_file()
-    written = graph.stat().st_mtime_ns
+    # The weights beside the graph, as readable as it is; the graph itself holds none of them.
+    weights = onnx_cache.weights_beside(graph)
+    assert weights.stat().st_mode == graph.stat().st_mode and weights.stat().st_size > 80_000_000
+    assert graph.stat().st_size < 100_000
+    written = graph.stat().st_mtime_ns, weights.stat().st_mtime_ns
     again = Embedder(onnx_cache_dir=cache_dir)
     assert again.backend == "onnx" and again.onnx_path == graph
-    assert graph.stat().st_mtime_ns == written
-    assert sorted(p.name for p in cache_dir.iterdir() if not p.name.endswith(".lock")) == [graph.name]
+    assert (graph.stat().st_mtime_ns, weights.stat().st_mtime_ns) == written
+    assert sorted(p.name for p in cache_dir.iterdir() if not p.name.endswith(".lock")) == [graph.name, weights.name]
 
 
 def test_the_int8_graph_is_cached_beside_the_fp32_one_named_apart_and_close_to_it(
@@ -95,7 +99,8 @@ def test_the_int8_graph_is_cached_beside_the_fp32_one_named_apart_and_close_to_i
     assert int8.name == default.name + "-int8" and not default.int8
     assert int8.onnx_path is not None and default.onnx_path is not None
     assert int8.onnx_path.parent == cache_dir and int8.onnx_path.name.startswith(default.onnx_path.stem + "-int8-")
-    assert int8.onnx_path.stat().st_size < default.onnx_path.stat().st_size
+    weights = onnx_cache.weights_beside
+    assert weights(int8.onnx_path).stat().st_size < weights(default.onnx_path).stat().st_size
     close = cosines(int8.embed(sentences), default.embed(sentences))
     # Measured on the shared news sentences: mean 0.995, lowest 0.98.
     assert close.mean() >= 0.99 and close.min() >= 0.95
