@@ -1,13 +1,14 @@
-"""Speed and memory of Precis on this machine, competitors in the same run. Three benchmarks:
+"""Speed and memory of Precis on this machine, competitors in the same run. Four benchmarks:
 
     python -m scripts.bench models   # the table and charts: latency vs the FLOP bound, vs article length, against
                                      # sentence-transformers and sumy LexRank; start-up and memory of `precis serve`
     python -m scripts.bench batch    # archive pre-summariser vs a naive per-article loop, same articles, same run
     python -m scripts.bench http     # cached summary over HTTP: p50 latency, requests/s with a concurrent client
+    python -m scripts.bench startup  # `precis serve` second starts: launch -> /readyz 200, RSS after load
 
 `models` prints one table and writes docs/bench-latency.png and docs/bench-flops.png (needs the `bench` extra:
-pip install -e '.[bench]'); `batch` and `http` print a JSON report. `http` measures throughput with wrk (Debian
-package `wrk`) against `precis serve --workers N`.
+pip install -e '.[bench]'); `batch`, `http` and `startup` print a JSON report. `http` measures throughput with wrk
+(Debian package `wrk`) against `precis serve --workers N`.
 """
 
 import argparse
@@ -503,6 +504,30 @@ def bench_http(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def bench_startup(args: argparse.Namespace) -> dict[str, Any]:
+    """Second starts of `precis serve` (its ONNX graphs exported already), timed as `models` times them
+    (tests/server.py running_server: launch -> /readyz 200) on one SQLite file, whose first start (schema, vector
+    index file) is not counted. The load average is reported too: on a shared machine it moves the figure."""
+    from tests.server import running_server
+
+    launches, rss = [], []
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{Path(directory) / 'serve.db'}"
+        with running_server(url):
+            pass
+        for _ in range(args.starts):
+            with running_server(url) as server:
+                launches.append(server.ready_seconds)
+                rss.append(rss_mib(server.pid))
+    return {
+        "launch_s_median": round(statistics.median(launches), 3),
+        "launch_s": [round(seconds, 3) for seconds in launches],
+        "rss_after_load_mib_median": round(statistics.median(rss)),
+        "load_average_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Precis benchmarks; each prints a JSON report.")
     benches = parser.add_subparsers(dest="bench", required=True)
@@ -522,6 +547,9 @@ def main() -> None:
     http.add_argument("--connections", type=int, default=32, help="wrk's concurrent connections")
     http.add_argument("--seconds", type=int, default=10, help="how long wrk runs")
     http.set_defaults(run=bench_http)
+    startup = benches.add_parser("startup", help="second starts of precis serve: launch -> /readyz 200")
+    startup.add_argument("--starts", type=int, default=5)
+    startup.set_defaults(run=bench_startup)
     args = parser.parse_args()
     report = args.run(args)
     if args.bench != "models":  # models prints its table
