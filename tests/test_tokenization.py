@@ -122,6 +122,8 @@ def test_serving_process_imports_no_torch_transformers_or_spacy(models, tmp_path
 
 @pytest.mark.slow
 def test_a_first_start_exports_in_a_child_process(tmp_path: Path) -> None:
-    """With an empty ONNX cache both graphs are exported, by child processes: torch never enters the server."""
+    """With an empty ONNX cache both graphs are exported, and the embedder's quantized, by child processes: torch
+    never enters the server."""
     assert _modules_after_loading({**os.environ, "XDG_CACHE_HOME": str(tmp_path)}, tmp_path / "precis.db") == []
-    assert len(list((tmp_path / "precis" / "onnx").glob("*.onnx"))) == 2
+    graphs = sorted(path.name for path in (tmp_path / "precis" / "onnx").glob("*.onnx"))
+    assert len(graphs) == 3 and sum("-int8-" in name for name in graphs) == 1, graphs
