@@ -464,8 +464,10 @@ def bench_batch(args: argparse.Namespace) -> dict[str, Any]:
         "article_words_mean": round(words),
         "presets": presets,
         "naive_loop_articles_per_s": round(args.articles / naive_seconds, 1),
-        "batch_articles_per_s": round(report.articles / report.seconds, 1),
-        "speedup": round(naive_seconds / report.seconds, 2),
+        # The loop only summarises; the batch then also stores related-article vectors and finds entities.
+        "batch_articles_per_s": round(report.articles / report.summarising_seconds, 1),
+        "speedup": round(naive_seconds / report.summarising_seconds, 2),
+        "batch_with_vectors_and_entities_s": round(report.seconds, 1),
         "summaries_stored": report.total,
     }
 

@@ -45,6 +45,7 @@ class BatchReport:
     vectors: int = 0  # related-article vectors stored by this run
     entities: int = 0  # articles whose entities this run stored
     seconds: float = 0.0
+    summarising_seconds: float = 0.0  # of which the summaries (then come vectors and entities)
 
     @property
     def total(self) -> int:
@@ -125,6 +126,7 @@ def run_batch(sessions: sessionmaker[Session], models: Models, plan: BatchPlan, 
             report.articles += claimed
             report.add(stored)
             bar.update(claimed)
+    report.summarising_seconds = time.perf_counter() - started
     # Related-article vectors and entities as well, so that no reader's request has to fill them in. spaCy is
     # loaded in this process only if some article lacks its entities.
     with sessions() as session:
