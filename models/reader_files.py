@@ -6,7 +6,6 @@ manifest records that model's hash too. `reader.json` holds the hashes, the inpu
 threshold, how the reader was trained (command, data, figures), so a file that does not match is refused.
 """
 
-import hashlib
 import inspect
 import json
 import logging
@@ -56,11 +55,6 @@ class ReaderManifest:
     training: dict[str, Any] = field(default_factory=dict)
 
 
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def base_weights() -> Path:
     return bundled_minilm_path() / "model.safetensors"
 
@@ -88,8 +82,8 @@ def save_reader(model: "PreTrainedModel", directory: Path, manifest: ReaderManif
         if name not in FROZEN and value.is_floating_point()
     }
     save_file(tensors, str(directory / WEIGHTS))
-    manifest.weights_sha256 = sha256_of(directory / WEIGHTS)
-    manifest.base_sha256 = sha256_of(base_weights())
+    manifest.weights_sha256 = file_sha256(directory / WEIGHTS).hex()
+    manifest.base_sha256 = file_sha256(base_weights()).hex()
     (directory / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
 
 

@@ -20,8 +20,9 @@ from tqdm import tqdm
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from models.embedder import bundled_minilm_path
+from models.onnx_cache import file_sha256
 from models.reader import DEFAULT_STRIDE, QAReader
-from models.reader_files import FROZEN, ReaderManifest, new_span_model, save_reader, sha256_of, torch_logits
+from models.reader_files import FROZEN, ReaderManifest, new_span_model, save_reader, torch_logits
 from models.squad import VALIDATION_ARTICLES, Question, load_squad, split_by_article, squad_em_f1
 from models.tokenization import TextTokenizer
 
@@ -308,7 +309,7 @@ def train(config: TrainingConfig, progress: bool = True) -> TrainingReport:
             threshold=report.threshold,
             training={
                 "command": "precis train reader",
-                "data": {"file": config.data.name, "sha256": sha256_of(config.data)},
+                "data": {"file": config.data.name, "sha256": file_sha256(config.data).hex()},
                 "config": {k: v for k, v in asdict(config).items() if not isinstance(v, Path)},
                 "report": asdict(report),
             },
