@@ -22,8 +22,12 @@ class ModelConfig:
 
     @property
     def embedder_runs_int8(self) -> bool:
-        """Whether the embedder runs its int8 graph: int8 weights are an ONNX graph's, not torch's."""
-        return self.embedder_int8 and self.embedder_backend == "onnx"
+        return runs_int8(self.embedder_int8, self.embedder_backend)
+
+
+def runs_int8(int8: bool, backend: Backend) -> bool:
+    """Whether a model asked for int8 runs int8 weights: they are an ONNX graph's, not torch's."""
+    return int8 and backend == "onnx"
 
 
 def cpu_threads(requested: int | None = None) -> int:

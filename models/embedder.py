@@ -19,7 +19,7 @@ from typing import get_args
 import numpy as np
 
 from models import onnx_cache
-from models.config import Backend, cpu_threads
+from models.config import Backend, cpu_threads, runs_int8
 from models.errors import ModelLoadError
 from models.tokenization import TextTokenizer
 
@@ -81,7 +81,7 @@ class Embedder:
             raise ModelLoadError(f"PRECIS_EMBEDDER_BACKEND: unknown backend {backend!r} (expected onnx or torch).")
         started = time.perf_counter()
         self.tokenizer = TextTokenizer.from_directory(self.path)
-        self.int8 = int8 and backend == "onnx"
+        self.int8 = runs_int8(int8, backend)
         # An int8 graph quantizes its activations with one scale per run: a text's vector would depend on the texts
         # (and padding) sharing its batch, and a batch summary would differ from the same article's summary asked
         # alone. Run alone, each text gets its own vector.
@@ -96,7 +96,7 @@ class Embedder:
         self._forward: Callable[[np.ndarray, np.ndarray], np.ndarray]
         if backend == "onnx":
             try:
-                self.session, self.onnx_path = self._open_onnx(onnx_cache_dir)
+                self.session, self.onnx_path = self._open_onnx(embedder_name(path, False), onnx_cache_dir)
                 session = self.session
                 self._forward = lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             except Exception as error:  # any failure of the optional fast path leaves the torch one
@@ -112,10 +112,10 @@ class Embedder:
             extra={"model": self.name, "backend": backend, "seconds": time.perf_counter() - started},
         )
 
-    def _open_onnx(self, cache_dir: Path | str | None):  # type: ignore[no-untyped-def]
+    def _open_onnx(self, fp32_name: str, cache_dir: Path | str | None):  # type: ignore[no-untyped-def]
         import onnxruntime
 
-        graph = onnx_cache.ensure_onnx(self.path, self.name.removesuffix("-int8"), cache_dir)
+        graph = onnx_cache.ensure_onnx(self.path, fp32_name, cache_dir)
         if self.int8:
             graph = onnx_cache.ensure_int8(graph)
         options = onnxruntime.SessionOptions()
