@@ -46,7 +46,6 @@ def create_app(
         # thread of their own while the store and the workers are set up.
         pending = loading
         if models is None and pending is None:
-            log.info("loading models; the port opens when they are ready")
             pending = load_models_in_background(settings)
         engine = make_engine(settings.database_url, settings.database_connect_timeout)
         app.state.sessions = make_session_factory(engine)

@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import logging
 import signal
 import socket
 import sys
@@ -22,8 +21,6 @@ from service.settings import Settings, get_settings
 from service.store.database import StoreUnavailable, make_engine, make_session_factory
 
 HTML_SUFFIXES = {".html", ".htm"}
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -96,11 +93,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     if workers == 1:
         # This process serves: its models start loading now, beside the imports of uvicorn and the app (a third
         # of a second), instead of after them.
-        from service.memory import keep_malloc_lean
         from service.model_loading import load_models_in_background
 
-        keep_malloc_lean()  # before the loading threads take their malloc arenas
-        log.info("loading models; the port opens when they are ready")
         loading = load_models_in_background(settings)
         from service.app import create_app
 

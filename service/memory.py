@@ -10,6 +10,7 @@
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,10 @@ THRESHOLD_BYTES = 1 << 20
 ARENAS = 2
 
 
+@functools.cache
 def keep_malloc_lean() -> bool:
-    """Fixes glibc's mmap threshold and arena count; False where the C library is not glibc (nothing to do)."""
+    """Fixes glibc's mmap threshold and arena count, once a process (both settings are the whole process's); False
+    where the C library is not glibc (nothing to do)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return False

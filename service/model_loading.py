@@ -1,11 +1,15 @@
 """The one way the server, the commands and the developer tools load the models: from the PRECIS_* settings."""
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from models.registry import Models
 from models.registry import load_models as load_configured
+from service.memory import keep_malloc_lean
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def load_models(settings: Settings, default_threads: int | None = None) -> Models:
@@ -19,6 +23,8 @@ def load_models(settings: Settings, default_threads: int | None = None) -> Model
 def load_models_in_background(settings: Settings) -> Future[Models]:
     """load_models on a thread of its own. Most of the loading (ONNX Runtime building its sessions, hashing the
     weights) runs outside the GIL, so the caller's own start (imports, the store) goes on beside it."""
+    keep_malloc_lean()  # before the loading threads take their malloc arenas
+    log.info("loading models; the port opens when they are ready")
     loader = ThreadPoolExecutor(1, thread_name_prefix="model-load")
     try:
         return loader.submit(load_models, settings)
