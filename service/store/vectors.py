@@ -51,8 +51,9 @@ def put_vectors(session: Session, model: str, vectors: Mapping[str, np.ndarray])
         {"content_hash": content_hash, "model": model, "vector": vector.astype(_DTYPE).tobytes(), "created_at": now}
         for content_hash, vector in vectors.items()
     ]
-    insert_new_rows(session, ArticleVectorRow, rows)
-    log_vector_changes(session, list(vectors))
+    # Only the vectors this call stored are logged: a writer that stored one first logged it with its own.
+    stored = insert_new_rows(session, ArticleVectorRow, rows, returning=ArticleVectorRow.content_hash)
+    log_vector_changes(session, stored)
     session.commit()
 
 
