@@ -15,7 +15,7 @@ import importlib.util
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -25,8 +25,9 @@ from models.bm25 import PassageBM25
 from models.embedder import Embedder
 from models.presets import load_ranking
 from models.reader import QAReader
-from models.results import Answer
+from models.results import Answer, Candidate
 from models.sentences import split_sentences
+from models.verifier import Reading, Verifier, features
 
 _WORD = re.compile(r"\w+")
 
@@ -112,50 +113,74 @@ def text_index(text: str, window: int) -> TextIndex:
 
 
 class AnswerFinder:
-    def __init__(self, embedder: Embedder, reader: QAReader) -> None:
+    def __init__(self, embedder: Embedder, reader: QAReader, verifier: Verifier | None = None) -> None:
         self.embedder = embedder
         self.reader = reader
+        self.verifier = verifier
         ranking = load_ranking()
         self.weights = {**ranking["answers"], **ranking["reader"]}
         retrieval = "bm25" if self.weights["w_semantic"] == 0 else f"{embedder.name}+bm25"
-        self.name = f"answers/{retrieval}+{reader.name}"
+        self.name = f"answers/{retrieval}+{reader.name}" + (f"+{verifier.name}" if verifier else "")
 
     def index(self, text: str) -> TextIndex:
         return text_index(text, int(self.weights["window"]))
 
     def answer(self, text: str, question: str) -> Answer:
-        """The answer span, or Answer.none when the reader finds none in the text."""
+        """The answer span; or, with a verifier, the candidate it is not sure of (Answer.candidate); or
+        Answer.none when the reader finds nothing close in the text."""
         index = self.index(text)
-        sentences = index.sentences
-        if not sentences:
+        if not index.sentences:
             return Answer.none(0.0, self.name)
-        contexts = self.reading_contexts(index, question)
-        spans = self.reader.read(question, [text[start:end] for start, end in contexts])
-        later = self.weights["later_context_margin"]
-        # Contexts come best passage first. Margins are not comparable across contexts, so a later one must beat the
-        # best passage's by `later_context_margin` to be preferred.
-        _, margin, start, end = max(
-            (span.margin - rank * later, span.margin, ctx[0] + span.start, ctx[0] + span.end)
-            for rank, (span, ctx) in enumerate(zip(spans, contexts, strict=True))
-            if span is not None
-        )
-        if not math.isfinite(margin):
+        readings = self.readings(index, text, question)
+        if not readings:
             # The reader found no span it could read at all (a text of control characters, say).
             return Answer.none(0.0, self.name)
-        if margin < self.reader.threshold or start >= end:
-            return Answer.none(round(margin, 4), self.name)
+        if self.verifier is None:
+            best, confidence = self._surest_by_margin(readings), None
+            given = best.span.margin >= self.reader.threshold
+        else:
+            rows = np.stack([features(question, text, r, index.sentences, STOP_WORDS) for r in readings])
+            scores = self.verifier.confidence(rows)
+            k = int(scores.argmax())
+            best, confidence = readings[k], round(float(scores[k]), 4)
+            if confidence < self.verifier.floor:
+                return Answer.none(round(best.span.margin, 4), self.name, confidence)
+            given = confidence >= self.verifier.threshold
+        span = best.span
+        if not given and confidence is None:
+            return Answer.none(round(span.margin, 4), self.name)
         # The sentences the span lies in: what a reader is shown around the answer.
-        holding = [s for s in sentences if s.start < end and start < s.end]
+        holding = [s for s in index.sentences if s.start < span.end and span.start < s.end]
+        found = text[span.start : span.end]
         return Answer(
-            answer=text[start:end],
-            start=start,
-            end=end,
-            score=round(margin, 4),
+            answer=found if given else None,
+            start=span.start if given else None,
+            end=span.end if given else None,
+            score=round(span.margin, 4),
             context=text[holding[0].start : holding[-1].end],
             context_start=holding[0].start,
             context_end=holding[-1].end,
             model=self.name,
+            confidence=confidence,
+            candidate=None if given else Candidate(found, span.start, span.end, confidence or 0.0),
         )
+
+    def readings(self, index: TextIndex, text: str, question: str) -> list[Reading]:
+        """The reader's best span in each reading context, in text offsets, best passage first (spans it could
+        not read at all, and empty ones, left out)."""
+        contexts = self.reading_contexts(index, question)
+        spans = self.reader.read(question, [text[start:end] for start, end in contexts])
+        return [
+            Reading(replace(span, start=context[0] + span.start, end=context[0] + span.end), rank)
+            for rank, (span, context) in enumerate(zip(spans, contexts, strict=True))
+            if span is not None and math.isfinite(span.margin) and span.start < span.end
+        ]
+
+    def _surest_by_margin(self, readings: list[Reading]) -> Reading:
+        """Without a verifier: margins are not comparable across contexts, so a later one must beat the best
+        passage's by `later_context_margin` per rank to be preferred."""
+        later = self.weights["later_context_margin"]
+        return max(readings, key=lambda r: r.span.margin - r.rank * later)
 
     def reading_contexts(self, index: TextIndex, question: str) -> list[tuple[int, int]]:
         """(start, end) of the texts the reader reads: the whole text when it is paragraph-sized, otherwise the

@@ -18,6 +18,8 @@ class ModelConfig:
     # The ONNX graphs with int8 weights (models/onnx_cache.py INT8_OPTIONS): twice as fast, results a little apart.
     embedder_int8: bool = True
     reader_int8: bool = False
+    # Overrides the verifier's fitted answer threshold (models/verifier.py).
+    answer_min_confidence: float | None = None
     torch_threads: int | None = None
 
     @property

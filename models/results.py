@@ -28,8 +28,19 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class Candidate:
+    """A span the verifier is not sure of: shown as "the article may say", never as the answer."""
+
+    text: str
+    start: int
+    end: int
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
-    """An answer span found in the text; `answer is None` means the text does not say."""
+    """An answer span found in the text. `answer is None` means no answer is given: with a `candidate` the reader
+    found a span the verifier is not sure of ("not sure"), without one the text does not say."""
 
     answer: str | None
     start: int | None
@@ -39,10 +50,20 @@ class Answer:
     context_start: int | None
     context_end: int | None
     model: str
+    # The verifier's calibrated chance that the span (the answer or the candidate) is right; None without a verifier.
+    confidence: float | None = None
+    candidate: Candidate | None = None
 
     @classmethod
-    def none(cls, score: float, model: str) -> "Answer":
-        return cls(None, None, None, score, None, None, None, model)
+    def none(cls, score: float, model: str, confidence: float | None = None) -> "Answer":
+        return cls(None, None, None, score, None, None, None, model, confidence)
+
+    @property
+    def reason(self) -> str | None:
+        """Why no answer is given: "not_sure" (a candidate below the verifier's threshold) or "no_answer"."""
+        if self.answer is not None:
+            return None
+        return "not_sure" if self.candidate is not None else "no_answer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from models.registry import Models
     from service.ingest.load import IngestReport
     from service.ingest.sources import Record
+    from service.schemas import AnswerResponse
 
 
 def _read_input(source: str) -> str:
@@ -190,9 +191,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> None:
     if args.json:
         _print_json(answer)
         return
-    print(answer.answer if answer.answer is not None else "The article doesn't say.")
+    print(_reply(answer, "The article doesn't say.", "the article may say"))
     if answer.context and args.context:
         print(f"\n{answer.context}")
+
+
+def _reply(answer: "AnswerResponse", nothing: str, may_say: str) -> str:
+    """The answer as a reader is shown it: a candidate the verifier is not sure of is never printed as the answer."""
+    if answer.answer is not None:
+        sure = f"  ({answer.confidence:.0%} sure)" if answer.confidence is not None else ""
+        return answer.answer + sure
+    if answer.candidate is not None:
+        return f"Not sure — {may_say}: “{answer.candidate.text}” ({answer.candidate.confidence:.0%} sure)"
+    return nothing
 
 
 def _ask_archive(args: argparse.Namespace, settings: Settings) -> None:
@@ -208,10 +219,10 @@ def _ask_archive(args: argparse.Namespace, settings: Settings) -> None:
     if args.json:
         _print_json(answer)
         return
-    if answer.answer is None:
-        print("No stored article says.")
+    print(_reply(answer, "No stored article says.", "a stored article may say"))
+    if answer.article_id is None:
         return
-    print(f"{answer.answer}\n  — [{answer.article_id}] {answer.title}")
+    print(f"  — [{answer.article_id}] {answer.title}")
     if answer.context and args.context:
         print(f"\n{answer.context}")
     for other in answer.alternatives:
@@ -393,6 +404,32 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> None:
     print(f"reader written to {args.output}; use it with PRECIS_QA_MODEL={args.output}")
 
 
+def cmd_train_verifier(args: argparse.Namespace, settings: Settings) -> None:
+    from models.reader_files import MANIFEST, shipped_reader_dir
+    from service.evaluation.selective import train_verifier
+
+    if not args.data.is_file():
+        raise PrecisError(f"no SQuAD data at {args.data} (the reader's training file; see --data).")
+    reader_dir = Path(settings.qa_model) if settings.qa_model else shipped_reader_dir()
+    if not (reader_dir / MANIFEST).is_file():
+        raise PrecisError(
+            f"PRECIS_QA_MODEL={settings.qa_model} is not a reader written by `precis train reader`: only such a "
+            "reader knows the articles it never saw, on which its verifier is fitted."
+        )
+    from service.model_loading import load_models
+
+    models = load_models(settings, with_verifier=False)
+    weights = train_verifier(models.answers, reader_dir, args.data, args.limit)
+    figures = weights.fit["cross_validated"]
+    print(
+        f"verifier written to {reader_dir}: answer at confidence >= {weights.threshold:.3f} "
+        f"(target: {weights.target_precision:.0%} of answers right). Cross-validated by article: "
+        f"{figures['answered (paragraph)']:.1%} answered, {figures['wrong among given (paragraph)']:.1%} of them "
+        f"wrong; whole article {figures['answered (whole article)']:.1%} answered, "
+        f"{figures['wrong among given (whole article)']:.1%} wrong."
+    )
+
+
 def _ids(value: str) -> list[int]:
     try:
         return [int(part) for part in value.split(",") if part.strip()]
@@ -522,6 +559,15 @@ def build_parser() -> argparse.ArgumentParser:
     reader.add_argument("--seed", type=int, default=0)
     reader.add_argument("--limit", type=int, help="only this many training and validation questions (a quick run)")
     reader.set_defaults(handler=cmd_train_reader)
+    verifier = trainings.add_parser(
+        "verifier",
+        help="fit the answer verifier of the configured reader on the articles it never trained on (written beside it)",
+    )
+    verifier.add_argument(
+        "--data", type=Path, default=DEFAULT_SQUAD_FILE, help="the reader's SQuAD file (default: shared)"
+    )
+    verifier.add_argument("--limit", type=int, help="only this many questions (a quick run)")
+    verifier.set_defaults(handler=cmd_train_verifier)
 
     ingest = commands.add_parser("ingest", help="store many articles: JSONL, CSV, or a folder of .html/.txt")
     ingest.add_argument("path", help="a .jsonl or .csv file, or a folder of .html / .txt pages")

@@ -12,12 +12,13 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def load_models(settings: Settings, default_threads: int | None = None) -> Models:
+def load_models(settings: Settings, default_threads: int | None = None, with_verifier: bool = True) -> Models:
     """The configured models, loaded once. `default_threads` applies when PRECIS_TORCH_THREADS is unset: the
     evaluations use 1, since on the shared 2-core machine torch's spinning worker threads made a batch of
-    embeddings 25x slower when other processes were busy."""
+    embeddings 25x slower when other processes were busy. `with_verifier` False loads the reader without its
+    verifier (`precis train verifier` fits a new one, whatever is beside the reader)."""
     config = settings.model_config_for_loading()
-    return load_configured(replace(config, torch_threads=config.torch_threads or default_threads))
+    return load_configured(replace(config, torch_threads=config.torch_threads or default_threads), with_verifier)
 
 
 def load_models_in_background(settings: Settings) -> Future[Models]:

@@ -21,6 +21,7 @@ from service.errors import ArticleNotFound, Overloaded, TextTooLong, Unsupported
 from service.model_gate import UNLIMITED, ModelAccess
 from service.related import store_vectors
 from service.schemas import (
+    AnswerCandidate,
     AnswerResponse,
     MatchedSentence,
     SearchHit,
@@ -194,15 +195,22 @@ def answer_question(
     with access.admit("answer", len(text)):
         language = readable_language(text)
         answer = models.answers.answer(text, question)
+    candidate = answer.candidate
     return AnswerResponse(
         answer=answer.answer,
         start=answer.start,
         end=answer.end,
         score=answer.score,
+        confidence=answer.confidence,
         context=answer.context,
         context_start=answer.context_start,
         context_end=answer.context_end,
-        reason=None if answer.answer is not None else "no_answer",
+        reason=answer.reason,
+        candidate=AnswerCandidate(
+            text=candidate.text, start=candidate.start, end=candidate.end, confidence=candidate.confidence
+        )
+        if candidate
+        else None,
         model=answer.model,
         language=language,
         elapsed_ms=elapsed_ms(started),

@@ -177,15 +177,42 @@ class TextQuestionRequest(QuestionRequest):
     )
 
 
+class AnswerCandidate(BaseModel):
+    """A span the verifier is not sure of: what the article may say, never to be shown as the answer."""
+
+    text: str
+    start: int = Field(description="Character offset of the span in the article text.")
+    end: int
+    confidence: float = Field(ge=0, le=1, description="As `confidence` of an answer (below the answer threshold).")
+
+
 class AnswerResponse(BaseModel):
-    answer: str | None = Field(description="The answer span, or null when the text does not say.")
+    answer: str | None = Field(description="The answer span, or null when no answer is given (`reason` says why).")
     start: int | None = Field(description="Character offset of the answer in the article text.")
     end: int | None
-    score: float
-    context: str | None = Field(description="The passage the answer was found in.")
+    score: float = Field(description="The reader's margin: the span's log-probability over the null answer's.")
+    confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description=(
+            "The verifier's calibrated chance that the span is right: of the answers given at this confidence on "
+            "validation articles the reader never trained on, this share were right (token F1 >= 0.5 against a "
+            "gold answer). Null when the reader has no verifier or nothing came close."
+        ),
+    )
+    context: str | None = Field(description="The passage the answer (or the candidate) was found in.")
     context_start: int | None
     context_end: int | None
-    reason: Literal["no_answer"] | None = None
+    reason: Literal["no_answer", "not_sure"] | None = Field(
+        None,
+        description=(
+            "Why `answer` is null: `not_sure` when the reader found a span the verifier is not sure enough of (it "
+            "is in `candidate`, to be shown as 'the article may say', never as the answer); `no_answer` when "
+            "nothing in the text comes close."
+        ),
+    )
+    candidate: AnswerCandidate | None = Field(None, description="With `reason` not_sure: the span found.")
     model: str
     language: str | None = Field(
         None, description="ISO 639-1 code of the article's language; null when the text is too short to tell."
@@ -206,6 +233,7 @@ class CitedAnswer(BaseModel):
     start: int
     end: int
     score: float
+    confidence: float | None = None
     context: str
     context_start: int
     context_end: int

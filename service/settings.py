@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # The "onnx" reader with its weights in int8: twice as fast, but a little less sure of its answers (asking the
     # archive cited the right article for 70 of 80 questions instead of 73), so it is off by default.
     reader_int8: bool = False
+    # An answer is given only at or above this confidence (the verifier's calibrated chance that it is right);
+    # below it the API says "not_sure" and offers the span as a candidate. None: the threshold fitted with the
+    # verifier (for 80% of answers right on validation). Higher answers less and is wrong less often
+    # (docs/evaluation.md has the risk-coverage curve).
+    answer_min_confidence: float | None = Field(None, ge=0, le=1)
     # Writes (storing, deleting articles) always need a key (`precis keys create NAME`); reads, including the
     # model-backed summaries and answers the reader page asks for, only when this is true.
     require_key_for_reads: bool = False
@@ -87,6 +92,7 @@ class Settings(BaseSettings):
             reader_backend=self.reader_backend,
             embedder_int8=self.embedder_int8,
             reader_int8=self.reader_int8,
+            answer_min_confidence=self.answer_min_confidence,
             torch_threads=self.torch_threads,
         )
 

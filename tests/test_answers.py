@@ -1,5 +1,6 @@
-"""The shipped answer path (MiniLM + BM25 retrieval, then Precis's trained reader) on hand-written news questions:
-short exact spans, "doesn't say" where the article does not, and offsets that slice back into the text."""
+"""The shipped answer path (BM25 retrieval, Precis's trained reader, its verifier) on hand-written news questions:
+the reader finds the short exact span, which is given as the answer or offered as "not sure" but never given when
+wrong; "doesn't say" where the article does not; offsets that slice back into the text."""
 
 import pytest
 
@@ -55,9 +56,16 @@ def _same(answer: str | None, expected: str) -> bool:
 
 
 def _check_offsets(text: str, answer) -> None:
-    assert text[answer.start : answer.end] == answer.answer
+    span = answer.candidate if answer.answer is None else answer
+    found = span.text if answer.answer is None else answer.answer
+    assert text[span.start : span.end] == found
     assert text[answer.context_start : answer.context_end] == answer.context
-    assert answer.context_start <= answer.start < answer.end <= answer.context_end
+    assert answer.context_start <= span.start < span.end <= answer.context_end
+
+
+def _said(answer) -> str | None:
+    """The span the reader found: the answer given, or the candidate offered as "not sure"."""
+    return answer.answer if answer.answer is not None else (answer.candidate.text if answer.candidate else None)
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +77,32 @@ def catl_story(shared: SharedData) -> str:
 def test_the_exact_span_answers_a_news_question(models: Models, news, name, question, expected) -> None:
     text = news[name].text
     answer = models.answers.answer(text, question)
-    assert _same(answer.answer, expected), answer.answer
+    assert _same(_said(answer), expected), _said(answer)
     _check_offsets(text, answer)
 
 
 @pytest.mark.parametrize(("question", "expected"), CATL_ANSWERABLE)
 def test_the_shared_catl_page_is_answered_with_short_spans(models: Models, catl_story, question, expected) -> None:
     answer = models.answers.answer(catl_story, question)
-    assert _same(answer.answer, expected), answer.answer
+    assert _same(_said(answer), expected), _said(answer)
     _check_offsets(catl_story, answer)
+
+
+def test_most_right_answers_are_given_and_none_given_is_wrong(models: Models, news, catl_story) -> None:
+    """The verifier holds back some right spans as "not sure" (4 of these 15, measured); it must give most of them,
+    and every one it gives is right (each case above checks the span)."""
+    asked = [(news[name].text, question) for name, question, _ in ANSWERABLE]
+    asked += [(catl_story, question) for question, _ in CATL_ANSWERABLE]
+    given = [models.answers.answer(text, question) for text, question in asked]
+    assert sum(answer.answer is not None for answer in given) >= 10
+    threshold = models.answers.verifier.threshold
+    assert all(answer.confidence >= threshold for answer in given if answer.answer is not None)
 
 
 @pytest.mark.parametrize(("name", "question"), UNANSWERABLE)
 def test_no_answer_when_the_article_does_not_say(models: Models, news, name, question) -> None:
     answer = models.answers.answer(news[name].text, question)
-    assert answer.answer is None and answer.start is None and answer.context is None
+    assert answer.answer is None and answer.start is None and answer.reason == "no_answer" and answer.context is None
 
 
 @pytest.mark.parametrize("question", CATL_UNANSWERABLE)
@@ -96,8 +115,8 @@ def test_a_long_article_is_answered_from_its_end(models: Models, news) -> None:
     text = "\n".join(news[name].text for name in ("football_final", "vaccine_trial", "harbour_bridge"))
     assert len(text.split()) > 1000
     answer = models.answers.answer(text, "Where will the council publish the full contract?")
-    assert answer.answer is not None and "website" in answer.answer
-    assert answer.start > len(text) - 200
+    assert "website" in _said(answer)
+    assert (answer.start if answer.answer else answer.candidate.start) > len(text) - 200
     _check_offsets(text, answer)
 
 
@@ -139,7 +158,7 @@ def test_windows_read_at_their_own_width_give_the_answers_of_one_padded_batch(
     monkeypatch.setattr(reader, "MAX_PADDING", 1.0)  # any padding: every window in one batch
     padded = [models.answers.answer(text, question) for text, question in asked]
     assert own_width == padded
-    assert sum(answer.answer is not None for answer in own_width) > len(asked) / 3
+    assert sum(_said(answer) is not None for answer in own_width) > len(asked) / 3
 
 
 def test_the_int8_reader_is_cached_beside_the_fp32_graph_named_apart_and_answers(models: Models, news) -> None:
@@ -151,4 +170,4 @@ def test_the_int8_reader_is_cached_beside_the_fp32_graph_named_apart_and_answers
     assert list(default_cache_dir().glob("precis-reader-*-int8-*.onnx"))
     finder = AnswerFinder(models.embedder, quantized)
     for name, question, expected in ANSWERABLE:
-        assert _same(finder.answer(news[name].text, question).answer, expected), question
+        assert _same(_said(finder.answer(news[name].text, question)), expected), question

@@ -188,6 +188,23 @@ def test_ask_highlights_the_answer_and_its_passage(page: Page, site: Site) -> No
     assert _marked(page, "passage").replace(" ", "") == text.replace(" ", "").replace("\n", "")
 
 
+def test_a_span_the_verifier_is_not_sure_of_is_never_shown_as_the_answer(page: Page, site: Site) -> None:
+    """The reader finds "Jonas Ekwueme" for this question, but its verifier is not sure (confidence under its
+    threshold): the page offers it as what the article may say, with its passage, never in bold as the answer."""
+    page.goto(site.article("football_final"))
+    _ask(page, "Who scored the winning penalty?")
+    note = page.locator("#answer-result .not-sure")
+    expect(note).to_contain_text("Not sure — the article may say: “Jonas Ekwueme”")
+    expect(note).to_contain_text("% sure)")
+    expect(page.locator("#answer-result .answer-text")).to_have_count(0)
+    expect(page.locator("#answer-result strong")).to_have_text("Not sure")
+    expect(page.locator("#article-body mark.answer")).to_have_count(0)
+    # The passage is marked in the story (not the span as an answer) and offered, the span underlined in it.
+    expect(page.locator("#article-body mark.passage").first).to_be_in_viewport()
+    expect(page.locator("#answer-result button.passage-link u")).to_have_text("Jonas Ekwueme")
+    assert "Jonas Ekwueme" in _marked(page, "passage")
+
+
 def test_a_question_the_article_cannot_answer(page: Page, site: Site) -> None:
     page.goto(site.article("harbour_bridge"))
     _ask(page, "How much will the bridge cost?")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -209,7 +210,9 @@ def test_search_and_ask_the_archive_from_the_command_line(precis) -> None:
     assert {item["id"] for item in json.loads(meaning.out)["items"][:3]} == {1, 2, 3}
     answer = precis("ask", "--archive", "How much will the Brackwater bridge cost now?")
     assert answer.code == 0
-    assert answer.out.startswith("£55 million\n  — [2] Cost of Brackwater harbour bridge rises to £55m")
+    # The answer with the verifier's confidence, then its citation.
+    cited = r"£55 million  \(\d+% sure\)\n  — \[2\] Cost of Brackwater harbour bridge rises to £55m"
+    assert re.match(cited, answer.out), answer.out
     nothing = precis("ask", "--archive", "Who won the Monaco Grand Prix?")
     assert nothing.code == 0 and nothing.out == "No stored article says.\n"
 

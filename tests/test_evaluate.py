@@ -13,8 +13,10 @@ from models.registry import Models
 from models.results import Summary, SummarySentence
 from models.sentences import split_sentences
 from models.squad import Question, load_squad, split_by_article, squad_em_f1
+from models.verifier import question_type
+from models.verifier_training import surest
 from scripts.fit_ranking import fit_logistic, oracle, rewrite_values
-from service.evaluation import answers, data, summaries
+from service.evaluation import answers, data, selective, summaries
 from service.evaluation import command as evaluate
 from service.evaluation.baselines import bm25_best_sentence, lead, sumy_picker
 from service.evaluation.metrics import holds_answer, rouge_f1
@@ -159,33 +161,52 @@ def test_summary_rouge_of_lead_3_equals_rouge_of_its_text(five_articles) -> None
 
 def test_eval_answers_end_to_end(models: Models, twenty_question_task: answers.Task) -> None:
     task = twenty_question_task
-    reader = answers.run(answers.open_reader_finder(models.answers).answer, task, "reader", progress=False)
+    collected = selective.collect(models.answers, task, progress=False)
+    verified = selective.cross_validated(collected)
+    alone = selective.margin_outcomes(collected, models.answers.reader.threshold, 3.0)
     bm25 = answers.run(answers.bm25_answerer, task, "bm25", progress=False)
-    threshold = models.answers.reader.threshold
-    rows = [answers.row("reader", task, reader, threshold), answers.row("bm25", task, bm25)]
+    rows = [answers.row("verified", task, verified.outcomes), answers.row("alone", task, alone)]
+    rows.append(answers.row("bm25", task, bm25))
     for result in rows:
         for metric in ("EM", "F1", "answered", "made up (paragraphs)", "made up (articles)", "no-answer recall"):
             assert 0.0 <= result[metric] <= 1.0
         assert result["EM"] <= result["F1"]
-    assert rows[1]["made up (articles)"] == 1.0, "the BM25 sentence always answers"
-    assert rows[0]["F1"] > rows[1]["F1"], "a span beats a whole sentence"
-    trade_off = answers.trade_off(task, reader, [-5.0, threshold, 5.0])
-    answered = [r["answered"] for r in trade_off]
-    assert answered == sorted(answered, reverse=True), "a higher threshold never answers more"
-    per_type = answers.by_type(task, {"reader": reader}, {"reader": threshold})
+    assert rows[2]["made up (articles)"] == 1.0, "the BM25 sentence always answers"
+    assert rows[1]["F1"] > rows[2]["F1"], "a span beats a whole sentence"
+    assert rows[0]["answered"] <= rows[1]["answered"], "the verifier turns answers into 'not sure', never the reverse"
+    curve = selective.risk_coverage(collected, verified)
+    assert [r["coverage"] for r in curve] == list(selective.COVERAGES)
+    confidence = [r["confidence at least"] for r in curve]
+    assert confidence == sorted(confidence), "answering fewer questions takes the surer ones"
+    calibration = selective.calibration_rows(collected, verified)
+    assert sum(r["candidates"] for r in calibration) == len(np.unique(collected.readings.asked))
+    per_type = answers.by_type(task, {"verified": verified.outcomes}, {})
     assert sum(r["questions"] for r in per_type) == 20
 
 
-def test_thresholding_afterwards_equals_what_answer_returns(models: Models, twenty_question_task) -> None:
-    """The harness answers once with the reader's threshold opened and applies it afterwards; that must be exactly
-    what AnswerFinder.answer returns with the threshold."""
-    opened = answers.open_reader_finder(models.answers)
-    assert models.answers.reader.threshold > -float("inf"), "opening a copy leaves the served reader alone"
-    for question in twenty_question_task.questions[:8]:
-        for text in (question.context, twenty_question_task.articles[0]):
-            derived = answers.at(opened.answer(text, question.question), models.answers.reader.threshold)
-            direct = models.answers.answer(text, question.question)
-            assert (derived.answer if derived else None) == direct.answer
+def test_the_evaluation_judges_as_the_served_finder_does(models: Models, twenty_question_task) -> None:
+    """The harness reads each text once and decides afterwards; with the shipped verifier's weights and thresholds
+    that decision must be exactly what AnswerFinder.answer returns."""
+    verifier = models.answers.verifier
+    assert verifier is not None
+    collected = selective.collect(models.answers, twenty_question_task, progress=False)
+    confidence = verifier.confidence(collected.readings.rows)
+    chosen = surest(confidence, collected.readings.asked)
+    texts = {
+        "paragraph": lambda k: twenty_question_task.questions[k].context,
+        "whole": lambda k: twenty_question_task.whole[k],
+        "distractor": lambda k: twenty_question_task.paragraphs[k],
+        "news": lambda k: twenty_question_task.articles[k],
+    }
+    for reading in chosen[:40]:
+        k, kind = collected.asked[int(collected.readings.asked[reading])]
+        direct = models.answers.answer(texts[kind](k), twenty_question_task.questions[k].question)
+        given = confidence[reading] >= verifier.threshold
+        said = direct.answer if given else (direct.candidate.text if direct.candidate else None)
+        assert direct.confidence == pytest.approx(round(float(confidence[reading]), 4))
+        if confidence[reading] >= verifier.floor:
+            assert said == collected.spans[reading]
+        assert (direct.answer is not None) == given
 
 
 @pytest.mark.parametrize(
@@ -202,7 +223,7 @@ def test_thresholding_afterwards_equals_what_answer_returns(models: Models, twen
     ],
 )
 def test_question_types(question: str, kind: str) -> None:
-    assert answers.question_type(question) == kind
+    assert question_type(question) == kind
 
 
 class _FirstSentenceSummariser:

@@ -4,9 +4,7 @@ its paragraph and of its whole article (every paragraph, so retrieval must find 
 system makes an answer up where the text has none: (a) a question paired with another paragraph of its article that
 lacks the answer, (b) a question asked of a whole unrelated news article."""
 
-import copy
 import random
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -14,11 +12,11 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
-from models.answers import AnswerFinder
 from models.reader_training import unanswerable_pairs
 from models.results import Answer
 from models.sentences import split_sentences
 from models.squad import Question, squad_em_f1
+from models.verifier import QUESTION_TYPES, question_type
 from service.evaluation.baselines import bm25_best_sentence
 from service.evaluation.report import Row
 
@@ -35,36 +33,6 @@ COLUMNS = [
     "no-answer recall",
     "ms/question",
 ]
-TRADE_OFF_COLUMNS = [
-    "threshold",
-    "EM",
-    "F1",
-    "answered",
-    "F1 (whole article)",
-    "made up (paragraphs)",
-    "made up (articles)",
-]
-QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in [
-        ("how many/much", r"\bhow (many|much)\b"),
-        ("when", r"\bwhen\b|\bwhat (year|date|day|month|time|century)\b"),
-        ("where", r"\bwhere\b"),
-        ("why", r"\bwhy\b"),
-        ("who", r"\bwho(m|se)?\b"),
-        ("which", r"\bwhich\b"),
-        ("what", r"\bwhat\b"),
-        ("how", r"\bhow\b"),
-    ]
-]
-
-
-def question_type(question: str) -> str:
-    """The first kind that matches, the specific before the general ("what year" is a "when" question)."""
-    for name, pattern in QUESTION_TYPES:
-        if pattern.search(question):
-            return name
-    return "other"
 
 
 @dataclass(frozen=True)
@@ -119,15 +87,6 @@ def run(answerer: Answerer, task: Task, name: str, progress: bool = True) -> Out
     return outcomes
 
 
-def open_reader_finder(finder: AnswerFinder) -> AnswerFinder:
-    """A copy of `finder` whose reader never refuses, so one run gives every threshold: an answer is given at
-    threshold t exactly when its score (the reader's margin) is at least t."""
-    opened = copy.copy(finder)
-    opened.reader = copy.copy(finder.reader)
-    opened.reader.threshold = -float("inf")
-    return opened
-
-
 def at(answer: Answer, threshold: float) -> Answer | None:
     return answer if answer.answer is not None and answer.score >= threshold else None
 
@@ -178,15 +137,6 @@ def by_type(task: Task, systems: dict[str, Outcomes], thresholds: dict[str, floa
             )
         rows.append(result)
     return rows
-
-
-def trade_off(task: Task, outcomes: Outcomes, thresholds: list[float]) -> list[Row]:
-    """The reader at other no-answer thresholds than the fitted one."""
-    return [
-        {key: value for key, value in row(f"{t:+.2f}", task, outcomes, t).items() if key in TRADE_OFF_COLUMNS}
-        | {"threshold": t}
-        for t in thresholds
-    ]
 
 
 def bm25_answerer(text: str, question: str) -> Answer:

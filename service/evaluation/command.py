@@ -67,53 +67,84 @@ def run_summaries(args: argparse.Namespace, settings: "Settings") -> None:
 def run_answers(args: argparse.Namespace, settings: "Settings") -> None:
     from models.entities import load_ner
     from models.entity_answers import EntityAnswerFinder
-    from models.squad import DEFAULT_SQUAD_FILE, load_squad, split_by_article
-    from service.evaluation import answers, data
+    from models.squad import DEFAULT_SQUAD_FILE, VALIDATION_ARTICLES
+    from service.evaluation import answers, news_questions, selective
     from service.evaluation.report import write_json
 
-    pool = load_squad(args.data or DEFAULT_SQUAD_FILE)
+    data = args.data or DEFAULT_SQUAD_FILE
     # The split the reader was trained with (the same defaults): figures only on articles it never saw.
-    _, validation = split_by_article(pool, seed=args.seed)
-    questions = data.sample(validation, args.limit, args.seed)
-    task = answers.make_task(questions, validation, [item.article for item in data.load_news()], args.seed)
+    task = selective.held_out_task(data, VALIDATION_ARTICLES, args.seed, args.limit)
     models = _load(settings)
-    reader_name = f"precis {models.answers.name}"
+    finder = models.answers
+    collected = selective.collect(finder, task)
+    # Every figure of the verifier from one fitted without the question's article (leave one article out).
+    verified = selective.cross_validated(collected, args.seed)
+    threshold = finder.reader.threshold
+    reader_alone = selective.margin_outcomes(collected, threshold, finder.weights["later_context_margin"])
     entity = EntityAnswerFinder(models.embedder, load_ner())
+    verified_name, alone_name = "precis: reader + verifier (cross-validated)", "precis: reader alone (margin)"
     systems = {
-        reader_name: answers.run(answers.open_reader_finder(models.answers).answer, task, "reader"),
+        verified_name: verified.outcomes,
+        alone_name: reader_alone,
         f"previous {entity.name}": answers.run(entity.answer, task, "entities"),
         "bm25 best sentence": answers.run(answers.bm25_answerer, task, "bm25"),
     }
-    threshold = models.answers.reader.threshold
-    thresholds = {reader_name: threshold}
-    rows = [
-        answers.row(name, task, outcomes, thresholds.get(name, -float("inf"))) for name, outcomes in systems.items()
-    ]
-    per_type = answers.by_type(task, systems, thresholds)
-    trade_off = answers.trade_off(task, systems[reader_name], sorted({threshold, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}))
-    topics = sorted({q.topic for q in validation})
+    rows = [answers.row(name, task, outcomes) for name, outcomes in systems.items()]
+    trust = [selective.trust_row(name, collected, systems[name]) for name in (verified_name, alone_name)]
+    per_type = answers.by_type(task, systems, {})
+    curve = selective.risk_coverage(collected, verified)
+    curve_whole = selective.risk_coverage(collected, verified, "whole")
+    calibrated = selective.calibration_rows(collected, verified)
+    asked = news_questions.ask_all(finder, news_questions.load_questions(), news_questions.source_texts())
+    news = news_questions.summary_rows(asked)
+    topics = sorted({q.topic for q in task.questions})
     report = {
         "task": "answers",
-        "data": str(args.data or DEFAULT_SQUAD_FILE),
+        "data": str(data),
         "validation_articles": topics,
-        "questions": len(questions),
+        "questions": len(task.questions),
         "seed": args.seed,
+        "model": finder.name,
         "reader_threshold": threshold,
+        "verifier_thresholds_by_article": {topics[g]: t for g, t in verified.thresholds.items()},
         "systems": rows,
+        "trust": trust,
         "f1_by_question_type": per_type,
-        "reader_threshold_trade_off": trade_off,
+        "risk_coverage_paragraph": curve,
+        "risk_coverage_whole_article": curve_whole,
+        "calibration": calibrated,
+        "news_questions": news,
+        "news_questions_asked": [
+            {
+                "source": a.question.source,
+                "question": a.question.question,
+                "outcome": a.outcome,
+                "said": a.said,
+                "confidence": a.confidence,
+            }
+            for a in asked
+        ],
     }
     write_json(args.output, report)
     heading = (
-        f"Answers: {len(questions)} SQuAD v1.1 questions from {len(topics)} articles the reader never trained on "
+        f"Answers: {len(task.questions)} SQuAD v1.1 questions from {len(topics)} articles the reader never trained on "
         f"({', '.join(topics)}); made up = answered where (a) another paragraph of the article or (b) an unrelated "
-        "news article does not say"
+        "news article does not say. The verifier's figures are cross-validated: each article's questions judged by "
+        "a verifier, and a threshold, fitted on the other articles alone"
     )
     _print_tables(
         [
             (heading, rows, answers.COLUMNS),
-            ("F1 by question type", per_type, ["type", "questions", *systems]),
-            (f"The reader's no-answer threshold (fitted: {threshold:.3f})", trade_off, answers.TRADE_OFF_COLUMNS),
+            ("Trust: of the answers given, how many are wrong (F1 = 0)", trust, selective.TRUST_COLUMNS),
+            ("F1 by question type (unanswered = 0)", per_type, ["type", "questions", *systems]),
+            ("Risk-coverage, question asked of its paragraph (surest first)", curve, selective.RISK_COLUMNS),
+            ("Risk-coverage, question asked of its whole article", curve_whole, selective.RISK_COLUMNS),
+            (
+                "Calibration: out-of-fold confidence against right (F1 >= 0.5), all four texts",
+                calibrated,
+                selective.CALIBRATION_COLUMNS,
+            ),
+            ("Hand-written news questions (shipped verifier)", news, news_questions.SUMMARY_COLUMNS),
         ],
         args.markdown,
     )

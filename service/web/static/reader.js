@@ -181,6 +181,21 @@
   function showAnswer(asked, data) {
     clearHighlights();
     const parts = [element("p", "asked", asked)];
+    if (data.reason === "not_sure" && data.candidate) {
+      // Never in bold as a fact: the verifier is not sure of this span, so it is offered as what the passage may
+      // say, the passage shown beside it.
+      const sure = Math.round(data.candidate.confidence * 100);
+      const note = element("p", "not-sure");
+      note.append(element("strong", "", "Not sure"), ` — the article may say: “${data.candidate.text}” (${sure}% sure)`);
+      parts.push(note);
+      const marks = highlight(data.context_start, data.context_end, "passage");
+      parts.push(passageButton(data.context, data.context_start, data.candidate.start, data.candidate.end, "mark.passage"));
+      parts.push(timing(data));
+      answerResult.replaceChildren(...parts);
+      answerResult.scrollIntoView({ block: "nearest" });
+      reveal(marks);
+      return;
+    }
     if (data.answer === null) {
       parts.push(element("p", "no-answer", "This article doesn't say."));
       answerResult.replaceChildren(...parts);
@@ -191,25 +206,27 @@
     marks.push(...highlight(data.start, data.end, "answer"));
     // The passage once, with the answer in bold inside it; when the answer is the whole passage, not at all.
     if (data.context && data.context.trim() !== data.answer.trim()) {
-      const points = Array.from(data.context); // API offsets count code points, as Python does
-      const from = data.start - data.context_start;
-      const to = data.end - data.context_start;
-      const show = element("button", "sentence passage-link");
-      show.append(
-        points.slice(0, from).join(""),
-        element("strong", "", points.slice(from, to).join("")),
-        points.slice(to).join(""),
-      );
-      show.type = "button";
-      show.title = "Show in the article";
-      show.addEventListener("click", () => reveal(body.querySelectorAll("mark.answer")));
-      parts.push(show);
+      parts.push(passageButton(data.context, data.context_start, data.start, data.end, "mark.answer", "strong"));
     }
     parts.push(timing(data));
     answerResult.replaceChildren(...parts);
     // Beside the story the panel scrolls on its own: bring the answer into it, then the passage into the page.
     answerResult.scrollIntoView({ block: "nearest" });
     reveal(marks.filter((mark) => mark.classList.contains("answer")));
+  }
+
+  // The passage as a button that shows it in the article; the span inside it set apart by `tag` (bold for an
+  // answer, only underlined for a candidate the verifier is not sure of).
+  function passageButton(context, contextStart, start, end, target, tag = "u") {
+    const points = Array.from(context); // API offsets count code points, as Python does
+    const from = start - contextStart;
+    const to = end - contextStart;
+    const show = element("button", "sentence passage-link");
+    show.append(points.slice(0, from).join(""), element(tag, "", points.slice(from, to).join("")), points.slice(to).join(""));
+    show.type = "button";
+    show.title = "Show in the article";
+    show.addEventListener("click", () => reveal(body.querySelectorAll(target)));
+    return show;
   }
 
   const isBusy = (button) => button.getAttribute("aria-disabled") === "true";
