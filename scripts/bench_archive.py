@@ -105,7 +105,8 @@ def bench_search(limit: int = 10) -> None:
 def bench_ask() -> None:
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     with shared_archive() as archive:
-        cited, em, f1, answered_unanswerable, times = 0, 0.0, 0.0, 0, []
+        cited, em, f1, answered_unanswerable, unsure_unanswerable, times = 0, 0.0, 0.0, 0, 0, []
+        given, unsure, wrong = 0, 0, 0
         answerable = [q for q in questions if q["article_id"]]
         for question in questions:
             started = time.perf_counter()
@@ -115,18 +116,27 @@ def bench_ask() -> None:
             times.append((time.perf_counter() - started) * 1000)
             if question["article_id"] is None:
                 answered_unanswerable += answer.answer is not None
+                unsure_unanswerable += answer.reason == "not_sure"
                 continue
+            # The article cited for the answer, or for the span offered as "not sure".
             right = answer.article_id == archive.ids[question["article_id"]]
             cited += right
             exact, overlap = squad_em_f1(answer.answer if right else None, question["answers"])
             em, f1 = em + exact, f1 + overlap
+            given += answer.answer is not None
+            unsure += answer.reason == "not_sure"
+            wrong += answer.answer is not None and overlap == 0
         unanswerable = len(questions) - len(answerable)
         print(f"{len(answerable)} answerable and {unanswerable} unanswerable questions, {len(archive.ids)} articles\n")
-        print("| right article cited | EM | F1 | answered although unanswerable | p50 ms | p95 ms |")
-        print("|---|---|---|---|---|---|")
         print(
-            f"| {cited / len(answerable):.3f} ({cited}/{len(answerable)}) | {em / len(answerable):.3f} "
-            f"| {f1 / len(answerable):.3f} | {answered_unanswerable}/{unanswerable} "
+            "| right article cited (answer or not sure) | answered | wrong among given | not sure | EM | F1 "
+            "| unanswerable: answered / not sure | p50 ms | p95 ms |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        print(
+            f"| {cited / len(answerable):.3f} ({cited}/{len(answerable)}) | {given}/{len(answerable)} "
+            f"| {wrong}/{given} | {unsure}/{len(answerable)} | {em / len(answerable):.3f} "
+            f"| {f1 / len(answerable):.3f} | {answered_unanswerable}/{unanswerable} / {unsure_unanswerable} "
             f"| {statistics.median(times):.0f} | {percentile(times, 0.95):.0f} |"
         )
 

@@ -253,3 +253,18 @@ def test_asking_the_archive_says_no_answer_when_no_article_holds_one(client: Tes
 def test_asking_an_empty_archive_says_no_answer(client: TestClient) -> None:
     answer = client.post("/v1/answers", json={"question": "Who won the cup?"})
     assert answer.status_code == 200 and answer.json()["reason"] == "no_answer"
+
+
+def test_asking_the_archive_offers_a_span_it_is_not_sure_of_as_such(client: TestClient, archive) -> None:
+    """The vaccine story says where the doses will be made, but the verifier is not sure of the span the reader
+    finds (as when the story itself is asked, tests/test_answers.py): the archive cites where it may be, never as
+    the answer."""
+    ids = _store_all(client, archive)
+    answer = client.post("/v1/answers", json={"question": "Where will the malaria vaccine doses be produced?"}).json()
+    assert answer["answer"] is None and answer["reason"] == "not_sure" and answer["alternatives"] == []
+    candidate = answer["candidate"]
+    assert "Pune" in candidate["text"] and candidate["confidence"] == answer["confidence"] < 0.59
+    assert answer["article_id"] == ids["vaccine_trial"]
+    text = archive["vaccine_trial"].text
+    assert text[candidate["start"] : candidate["end"]] == candidate["text"]
+    assert text[answer["context_start"] : answer["context_end"]] == answer["context"]

@@ -90,6 +90,12 @@ def test_the_home_page_asks_the_archive(client: TestClient, news, topics) -> Non
     assert f'<a class="headline" href="/articles/{ids["vaccine_trial"]}">' in answer
     none = client.get("/", params={"ask": "Who won the Monaco Grand Prix?"}).text
     assert "No stored article says." in none
+    # A span the verifier is not sure of is offered as such, in plain weight, never as the answer.
+    unsure = client.get("/", params={"ask": "Where will the malaria vaccine doses be produced?"}).text
+    unsure = unsure[unsure.index('id="archive-answer"') :]
+    assert '<p class="not-sure"><strong>Not sure</strong> — a stored article may say: “Pune' in unsure
+    assert 'class="answer-text"' not in unsure and "% sure)" in unsure
+    assert f'<a class="headline" href="/articles/{ids["vaccine_trial"]}">' in unsure
     too_long = client.get("/", params={"ask": "why " * 200})
     assert too_long.status_code == 200 and "500" in too_long.text and 'role="alert"' in too_long.text
 
