@@ -35,7 +35,7 @@ def _ask(page: Page, question: str) -> None:
 
 def take_screenshots(output: Path) -> list[Path]:
     output.mkdir(parents=True, exist_ok=True)
-    paths = [output / "reader-summary.png", output / "reader-answer.png"]
+    paths = [output / "reader-summary.png", output / "reader-answer.png", output / "reader-not-sure.png"]
     with (
         tempfile.TemporaryDirectory() as database_dir,
         running_server(f"sqlite:///{Path(database_dir) / 'precis.db'}") as server,
@@ -57,6 +57,13 @@ def take_screenshots(output: Path) -> list[Path]:
         page.reload()
         _ask(page, "How much will the bridge cost?")
         page.screenshot(path=paths[1])
+        # A span the verifier is not sure of: offered with its passage, never as the answer.
+        page.reload()
+        page.get_by_label("Your question").fill("How long will the bridge be?")
+        page.get_by_label("Your question").press("Enter")
+        expect(page.locator("#answer-result .not-sure")).to_be_visible(timeout=30_000)
+        page.mouse.move(0, 0)
+        page.screenshot(path=paths[2])
         browser.close()
     return paths
 

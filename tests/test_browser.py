@@ -1,6 +1,7 @@
 """The reader page in a real browser: headless Chromium (Debian's) against a real `precis serve`."""
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -178,6 +179,7 @@ def test_ask_highlights_the_answer_and_its_passage(page: Page, site: Site) -> No
     page.goto(site.article("harbour_bridge"))
     _ask(page, "Who leads the opposition group?")
     expect(page.locator("#answer-result .answer-text")).to_have_text("Peter Danvers")
+    expect(page.locator("#answer-result p.confidence")).to_have_text(re.compile(r"^\d{1,3}% sure$"))
     expect(page.locator("#article-body mark.answer").first).to_be_in_viewport()
     assert _marked(page, "answer") == "Peter Danvers"
     # The passage is shown once, with the answer in bold inside it, and is what is marked in the article.

@@ -202,6 +202,9 @@
       return;
     }
     parts.push(element("p", "answer-text", data.answer));
+    if (data.confidence !== null && data.confidence !== undefined) {
+      parts.push(element("p", "confidence", `${Math.round(data.confidence * 100)}% sure`));
+    }
     const marks = highlight(data.context_start, data.context_end, "passage");
     marks.push(...highlight(data.start, data.end, "answer"));
     // The passage once, with the answer in bold inside it; when the answer is the whole passage, not at all.
