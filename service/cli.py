@@ -401,7 +401,10 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> None:
             f"epoch {epoch.epoch}: loss {epoch.loss:.3f}, validation EM {epoch.exact_match:.3f} F1 {epoch.f1:.3f} "
             f"({epoch.seconds / 60:.1f} min)"
         )
-    print(f"reader written to {args.output}; use it with PRECIS_QA_MODEL={args.output}")
+    print(
+        f"reader written to {args.output}; fit its answer verifier with `PRECIS_QA_MODEL={args.output} precis train "
+        f"verifier`, then use it with PRECIS_QA_MODEL={args.output}"
+    )
 
 
 def cmd_train_verifier(args: argparse.Namespace, settings: Settings) -> None:
