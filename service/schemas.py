@@ -198,7 +198,8 @@ class AnswerResponse(BaseModel):
         description=(
             "The verifier's calibrated chance that the span is right: of the answers given at this confidence on "
             "validation articles the reader never trained on, this share were right (token F1 >= 0.5 against a "
-            "gold answer). Null when the reader has no verifier or nothing came close."
+            "gold answer). With `no_answer`, that chance for the best span it rejected; null when the reader has no "
+            "verifier or read no span."
         ),
     )
     context: str | None = Field(description="The passage the answer (or the candidate) was found in.")

@@ -105,6 +105,7 @@ def _outcomes(collected: Collected, chosen: np.ndarray, given: np.ndarray, confi
         k, kind = collected.asked[int(asked_of[reading])]
         text = collected.spans[reading]
         sure = None if confidence is None else float(confidence[reading])
+        # The harness scores the span's text only: its offsets here are the span's own, not the article's.
         by_kind[kind][k] = (
             Answer(text, 0, len(text), float(collected.margins[reading]), None, None, None, "precis", sure)
             if is_given
