@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from models.registry import Models
 from service.api import answers, articles, briefings, docs, entities, health, related, search, summaries
 from service.archive.index import open_archive_index
+from service.asgi import RefuseNul
 from service.auth import document_keys_required_for_reads
 from service.body_limit import BodyLimit
 from service.early_refusal import RefuseWhenSaturated
@@ -83,8 +84,10 @@ def create_app(
     app.state.rate_limits = RateLimits(settings.rate_limit)
     install_error_handlers(app)
     # Added innermost first: a request meets RequestContext, SecurityHeaders, CORS, BodyLimit, RefuseWhenSaturated,
-    # HttpMethods, then the routes; so a 413, a 503 or a preflight also carries its request id and security headers.
+    # RefuseNul, HttpMethods, then the routes; so a 413, a 422, a 503 or a preflight also carries its request id
+    # and security headers.
     app.add_middleware(HttpMethods)
+    app.add_middleware(RefuseNul)
     app.add_middleware(RefuseWhenSaturated)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

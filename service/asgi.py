@@ -5,7 +5,7 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.errors import PrecisError, error_body
+from service.errors import NotText, PrecisError, error_body
 
 
 class HttpMiddleware:
@@ -43,3 +43,18 @@ async def send_error(send: Send, error: PrecisError, close: bool = False) -> Non
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class RefuseNul(HttpMiddleware):
+    """A NUL in a request's path or query (%00) is refused as invalid input on every route, the pages included:
+    no text the store can hold contains one (PostgreSQL's text cannot), so a query or a name with it could only fail
+    deeper in. Bodies are checked by their schemas (service/store/articles.py, WellFormed)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"").lower()
+        if "\x00" in scope["path"]:
+            await send_error(send, NotText("path"))
+        elif b"%00" in query or b"\x00" in query:
+            await send_error(send, NotText("query"))
+        else:
+            await self.app(scope, receive, send)

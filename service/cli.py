@@ -36,7 +36,21 @@ def _read_input(source: str) -> str:
     """A file's text, or stdin's for "-": UTF-8, as every importer reads it."""
     from service.ingest.sources import RecordError, decode_text
 
-    content = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    if source == "-":
+        content = sys.stdin.buffer.read()
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise PrecisError(f"{source} is a folder, not an article file (precis ingest reads a folder).")
+        if not path.exists():
+            raise PrecisError(f"{source}: there is no such file.")
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise PrecisError(f"{source}: cannot be read ({(error.strerror or str(error)).lower()}).") from None
+    # A PDF's text is not reachable without a PDF reader, which Precis does not include: say so, not "not UTF-8".
+    if content.startswith(b"%PDF-"):
+        raise PrecisError(f"{source} is a PDF; give the article as a text or HTML file.")
     try:
         return decode_text(content)
     except RecordError as error:

@@ -18,7 +18,7 @@ from service.errors import ArticleNotFound, NotReady
 from service.model_gate import ModelGate
 from service.settings import Settings
 from service.store.articles import get_article
-from service.store.tables import ArticleRow
+from service.store.tables import MAX_ID, ArticleRow
 
 
 async def _settings(request: Request) -> Settings:
@@ -70,8 +70,8 @@ ArchiveIndexDep = Annotated[ArchiveIndex, Depends(_archive_index)]
 EntityWorkerDep = Annotated[EntityWorker, Depends(_entity_worker)]
 
 
-# Ids are 64-bit integers in the store; a larger number could never name an article.
-ArticleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# A number past the store's id range could never name an article (service/store/tables.py MAX_ID).
+ArticleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _article(article_id: ArticleId, session: SessionDep) -> ArticleRow:

@@ -35,6 +35,14 @@ class TextTooLong(PrecisError):
         super().__init__(f"The {field} is {length} characters long; the limit is {limit}.")
 
 
+class NotText(PrecisError):
+    status_code = 422
+    code = "invalid_input"
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"The {where} holds a NUL character (%00), which is not text.")
+
+
 class BodyTooLarge(PrecisError):
     status_code = 413
     code = "body_too_large"

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from models.entities import Kind
 from models.presets import load_presets
 from service.store.articles import NonBlank, UtcDateTime, WellFormed
+from service.store.tables import MAX_ID
 
 # The preset names come from prompts/presets.toml so that adding a preset there needs no code change.
 PresetName = Enum("PresetName", {name: name for name in load_presets()}, type=str)  # type: ignore[misc]
@@ -281,7 +282,7 @@ class SearchResults(BaseModel):
 
 
 # Ids are 64-bit integers in the store. Strict: "3" or 3.0 is not an id, as the spec says.
-StoredId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
+StoredId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 BRIEFING_MIN_ARTICLES, BRIEFING_MAX_ARTICLES = 2, 10
 
 

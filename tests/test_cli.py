@@ -88,6 +88,21 @@ def test_a_binary_file_is_refused_in_one_sentence(precis) -> None:
     assert run.err.strip().startswith(f"precis: {sys.executable}: not UTF-8 text") and "Traceback" not in run.err
 
 
+def test_a_missing_file_a_folder_and_a_pdf_are_refused_in_one_plain_sentence(precis, tmp_path: Path) -> None:
+    pdf = tmp_path / "story.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    for args, said in (
+        (["summarise", str(tmp_path / "missing.txt")], f"precis: {tmp_path / 'missing.txt'}: there is no such file."),
+        (
+            ["ask", str(tmp_path), "Who?"],
+            f"precis: {tmp_path} is a folder, not an article file (precis ingest reads a folder).",
+        ),
+        (["summarise", str(pdf)], f"precis: {pdf} is a PDF; give the article as a text or HTML file."),
+    ):
+        run = precis(*args)
+        assert run.code == 1 and run.err.strip() == said and "Errno" not in run.err
+
+
 def test_eval_without_its_extra_says_how_to_install_it(precis, monkeypatch: pytest.MonkeyPatch) -> None:
     # As if `pip install -e .` had been run without the eval extra: the module cannot be found.
     monkeypatch.setitem(sys.modules, "rouge_score", None)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.language import SUPPORTED
 from service.store.tables import (
+    MAX_ID,
     AnswerRow,
     ArticleEntityRow,
     ArticleRow,
@@ -29,6 +30,9 @@ def _well_formed(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
         raise ValueError(f"holds an unpaired surrogate (\\u{ord(value[error.start]):04x}), which is not text") from None
+    # PostgreSQL's text cannot hold a NUL, and no article or question needs one: refused on either store alike.
+    if "\x00" in value:
+        raise ValueError("holds a NUL character (\\u0000), which is not text")
     return value
 
 
@@ -100,6 +104,9 @@ def add_article(session: Session, article: NewArticle, language: str | None = No
 
 
 def get_article(session: Session, article_id: int) -> ArticleRow | None:
+    # The pages and the CLI take any number: one past the id range names nothing (and PostgreSQL would refuse it).
+    if not 1 <= article_id <= MAX_ID:
+        return None
     return session.get(ArticleRow, article_id)
 
 

@@ -6,6 +6,10 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL (64-bit on SQLite). A larger number names no article on either
+# store, and is refused before it reaches one (PostgreSQL would fail the query).
+MAX_ID = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     pass
