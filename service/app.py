@@ -81,7 +81,7 @@ def create_app(
     app.state.models = None
     app.state.archive_index = None
     app.state.gate = ModelGate(settings.model_slots, settings.model_queue, max_chars=settings.model_queue_chars)
-    app.state.rate_limits = RateLimits(settings.rate_limit)
+    app.state.rate_limits = RateLimits(settings.rate_limit, settings.rate_limit_storage)
     install_error_handlers(app)
     # Added innermost first: a request meets RequestContext, SecurityHeaders, CORS, BodyLimit, RefuseWhenSaturated,
     # RefuseNul, HttpMethods, then the routes; so a 413, a 422, a 503 or a preflight also carries its request id

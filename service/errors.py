@@ -130,6 +130,18 @@ class Overloaded(PrecisError):
         )
 
 
+class RateLimitsUnavailable(PrecisError):
+    status_code = 503
+    code = "rate_limits_unavailable"
+
+    def __init__(self, retry_after_seconds: int = 5) -> None:
+        super().__init__(
+            "Precis cannot reach its rate-limit store, so it runs no new model work; try again shortly (stored "
+            "summaries and answers are still served).",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 class NotReady(PrecisError):
     status_code = 503
     code = "not_ready"

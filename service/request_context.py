@@ -45,8 +45,10 @@ class RequestContext(HttpMiddleware):
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            # The route's template, not the path: /v1/articles/{article_id}, never one series per article.
-            route = getattr(scope.get("route"), "path", "unmatched")
+            # The route's template, not the path: /v1/articles/{article_id}, never one series per article. A
+            # mounted app (the static files) has no route of its own: its mount point names it.
+            mount = scope.get("root_path") or ""
+            route = getattr(scope.get("route"), "path", None) or (f"{mount}/{{path}}" if mount else "unmatched")
             method = scope["method"]
             metrics.REQUESTS.labels(method=method, route=route, status=str(status)).inc()
             metrics.LATENCY.labels(method=method, route=route).observe(time.perf_counter() - started)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     require_key_for_reads: bool = False
     # Model-backed requests each key, or each client address without a key, may make (the `limits` notation).
     rate_limit: str = "120/minute"
+    # Where the counts live: "memory://" (this process alone) or "redis://host:6379" (one count across every worker
+    # and server that names the same Redis; service/rate_limits.py).
+    rate_limit_storage: str = "memory://"
     # Refused with 413 before it is read: the largest page allowed, JSON-escaped, fits.
     max_body_bytes: int = Field(12_000_000, ge=1)
     # A page whose story is not out by then is refused (422): the extractor runs in a worker process that is
@@ -81,6 +84,13 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
         parse(value)  # raises ValueError naming what it could not read
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage_is_known(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory:// or a redis:// (rediss://) URL")
         return value
 
     def model_config_for_loading(self) -> ModelConfig:

@@ -179,6 +179,20 @@ def _throwaway_postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture
+def redis_url() -> str:
+    """The Redis that PRECIS_TEST_REDIS_URL names (.ci/run starts one), emptied for the test."""
+    url = os.environ.get("PRECIS_TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the Redis tests: PRECIS_TEST_REDIS_URL is not set")
+        pytest.skip("PRECIS_TEST_REDIS_URL is not set")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database (for what only PostgreSQL can show: several processes on one store)."""
     yield from _throwaway_postgres_database()

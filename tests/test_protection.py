@@ -166,6 +166,20 @@ def test_metrics_count_requests_by_route_and_cache_outcome(client: TestClient, n
     assert 'precis_queue{gate="models"}' in body
 
 
+def test_metrics_name_pages_and_static_files_by_their_template(client: TestClient) -> None:
+    for path in ("/", "/articles/999", "/entities/CATL", "/static/reader.css", "/no-such-page"):
+        client.get(path)
+    body = client.get("/metrics").text
+    for route, status in (
+        ("/", 200),
+        ("/articles/{article_id}", 404),
+        ("/entities/{name:path}", 200),
+        ("/static/{path}", 200),
+        ("unmatched", 404),  # a path no route or mount serves
+    ):
+        assert f'precis_requests_total{{method="GET",route="{route}",status="{status}"}}' in body, route
+
+
 def test_readiness_fails_when_the_store_stops_taking_writes(client: TestClient, tmp_path) -> None:
     assert client.get("/readyz").json()["store"] is True
     path = client.app.state.settings.database_url.removeprefix("sqlite:///")
