@@ -96,32 +96,27 @@ def collect(finder: AnswerFinder, task: Task, progress: bool = True) -> Collecte
     )
 
 
-def _outcomes(collected: Collected, chosen: np.ndarray, given: np.ndarray, confidence: np.ndarray | None) -> Outcomes:
-    """Outcomes (as answers.row reads them) of one way of choosing and giving: `chosen` readings by asked id."""
+def _outcomes(
+    collected: Collected, chosen: np.ndarray, given: np.ndarray, offered: np.ndarray, confidence: np.ndarray | None
+) -> Outcomes:
+    """Outcomes (as answers.row reads them) of one way of choosing and giving, per asked id: its `chosen` reading,
+    `given` as the answer, else `offered` as "not sure", else "no answer"."""
     questions = max(k for k, _ in collected.asked) + 1
     by_kind: dict[str, list[Answer]] = {kind: [Answer.none(0.0, "precis")] * questions for kind in KINDS}
     asked_of = collected.readings.asked
-    for reading, is_given in zip(chosen, given, strict=True):
+    for reading, is_given, is_offered in zip(chosen, given, offered, strict=True):
         k, kind = collected.asked[int(asked_of[reading])]
         text = collected.spans[reading]
+        margin = float(collected.margins[reading])
         sure = None if confidence is None else float(confidence[reading])
         # The harness scores the span's text only: its offsets here are the span's own, not the article's.
-        by_kind[kind][k] = (
-            Answer(text, 0, len(text), float(collected.margins[reading]), None, None, None, "precis", sure)
-            if is_given
-            else Answer(
-                None,
-                None,
-                None,
-                float(collected.margins[reading]),
-                None,
-                None,
-                None,
-                "precis",
-                sure,
-                Candidate(text, 0, len(text), sure or 0.0),
-            )
-        )
+        if is_given:
+            by_kind[kind][k] = Answer(text, 0, len(text), margin, None, None, None, "precis", sure)
+        elif is_offered:
+            candidate = Candidate(text, 0, len(text), sure or 0.0)
+            by_kind[kind][k] = Answer(None, None, None, margin, None, None, None, "precis", sure, candidate)
+        else:
+            by_kind[kind][k] = Answer.none(margin, "precis", sure)
     return Outcomes(
         by_kind["paragraph"], by_kind["whole"], by_kind["distractor"], by_kind["news"], list(collected.seconds)
     )
@@ -131,7 +126,9 @@ def margin_outcomes(collected: Collected, threshold: float, later_context_margin
     """The reader before the verifier: the best margin (a later passage's must beat the first's by
     `later_context_margin` per rank), given when it reaches the reader's threshold."""
     chosen = surest(collected.margins - later_context_margin * collected.ranks, collected.readings.asked)
-    return _outcomes(collected, chosen, collected.margins[chosen] >= threshold, None)
+    given = collected.margins[chosen] >= threshold
+    # Without a verifier there is no "not sure": below the threshold the text does not say.
+    return _outcomes(collected, chosen, given, np.zeros_like(given), None)
 
 
 @dataclass
@@ -152,17 +149,9 @@ def cross_validated(collected: Collected, seed: int = 0) -> Selective:
     chosen = surest(confidence, table.asked)
     limit = np.array([thresholds[int(g)] for g in table.group[chosen]])
     given = confidence[chosen] >= limit
-    shown = confidence[chosen] >= FLOOR
-    # Below the floor nothing is shown: the candidate is dropped (no_answer), as the served finder does.
-    outcomes = _outcomes(collected, chosen, given, confidence)
-    for reading, is_shown in zip(chosen, shown, strict=True):
-        if not is_shown:
-            k, kind = collected.asked[int(table.asked[reading])]
-            getattr(outcomes, _FIELD[kind])[k] = Answer.none(float(collected.margins[reading]), "precis")
-    return Selective(confidence, thresholds, chosen, given, outcomes)
-
-
-_FIELD = {"paragraph": "answers", "whole": "in_whole", "distractor": "on_paragraphs", "news": "on_articles"}
+    # Below the floor nothing is offered ("no answer"), as the served finder does.
+    offered = confidence[chosen] >= FLOOR
+    return Selective(confidence, thresholds, chosen, given, _outcomes(collected, chosen, given, offered, confidence))
 
 
 def _of_kind(collected: Collected, chosen: np.ndarray, kind: str) -> np.ndarray:
