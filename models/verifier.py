@@ -207,8 +207,14 @@ class Verifier:
 
     def confidence(self, rows: np.ndarray) -> np.ndarray:
         """The chance each reading is right (rows: readings x FEATURES)."""
-        z = ((np.atleast_2d(rows) - self.mean) / self.scale) @ self.coef + self.weights.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return standardised_logistic(np.atleast_2d(rows), self.mean, self.scale, self.coef, self.weights.intercept)
+
+
+def standardised_logistic(
+    rows: np.ndarray, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float
+) -> np.ndarray:
+    """The verifier's model, as fitted and as served: a logistic regression over standardised features."""
+    return 1.0 / (1.0 + np.exp(-(((rows - mean) / scale) @ coef + intercept)))
 
 
 def save_verifier(weights: VerifierFile, directory: Path) -> None:

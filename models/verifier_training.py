@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.verifier import FEATURES, RIGHT_F1, CalibrationBin, VerifierFile
+from models.verifier import FEATURES, RIGHT_F1, CalibrationBin, VerifierFile, standardised_logistic
 
 # The share of given answers that must be right (F1 >= 0.5) on validation: the threshold is the lowest confidence
 # that reaches it.
@@ -46,7 +46,7 @@ class Model:
     intercept: float
 
     def confidence(self, rows: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(((rows - self.mean) / self.scale) @ self.coef + self.intercept)))
+        return standardised_logistic(rows, self.mean, self.scale, self.coef, self.intercept)
 
 
 def fit_model(rows: np.ndarray, right: np.ndarray, seed: int = 0) -> Model:

@@ -13,7 +13,6 @@ from models.registry import Models
 from models.results import Summary, SummarySentence
 from models.sentences import split_sentences
 from models.squad import Question, load_squad, split_by_article, squad_em_f1
-from models.verifier import question_type
 from models.verifier_training import surest
 from scripts.fit_ranking import fit_logistic, oracle, rewrite_values
 from service.evaluation import answers, data, selective, summaries
@@ -207,23 +206,6 @@ def test_the_evaluation_judges_as_the_served_finder_does(models: Models, twenty_
         if confidence[reading] >= verifier.floor:
             assert said == collected.spans[reading]
         assert (direct.answer is not None) == given
-
-
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("What year did the war end?", "when"),
-        ("How many people live there?", "how many/much"),
-        ("Who founded the company?", "who"),
-        ("Which river flows through it?", "which"),
-        ("What is the capital?", "what"),
-        ("Why did it close?", "why"),
-        ("Where is it?", "where"),
-        ("Name the author.", "other"),
-    ],
-)
-def test_question_types(question: str, kind: str) -> None:
-    assert question_type(question) == kind
 
 
 class _FirstSentenceSummariser:

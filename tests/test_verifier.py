@@ -37,6 +37,14 @@ def _features(question: str, answer: str) -> dict[str, float]:
         ("In what city is it?", "where"),
         ("Who cut the ribbon?", "who"),
         ("What does CATL make?", "what"),
+        ("What year did the war end?", "when"),
+        ("How many people live there?", "how many/much"),
+        ("Who founded the company?", "who"),
+        ("Which river flows through it?", "which"),
+        ("What is the capital?", "what"),
+        ("Why did it close?", "why"),
+        ("Where is it?", "where"),
+        ("Name the author.", "other"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
